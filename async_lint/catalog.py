@@ -1,0 +1,246 @@
+"""The rule catalog: rule documentation and API tables, loaded from the TOML files under `rules/`.
+
+The checks hold no API names of their own; everything they know about libraries comes from here, so users can
+extend it from configuration and the documentation is generated from the same source.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+def catalog_dir() -> Path:
+    """The folder holding the catalog: inside the wheel, or `rules/` beside the package in a checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_catalog", here.parent / "rules"):
+        if candidate.is_dir() and any(candidate.glob("*.toml")):
+            return candidate
+    raise RuntimeError(f"async-lint rule catalog not found next to {here}")
+
+
+@dataclass(frozen=True)
+class RuleDoc:
+    code: str
+    name: str
+    summary: str
+    why: str
+    bad: str
+    good: str
+    fix: str
+    fix_safety: str  # "safe", "unsafe" or "none"
+    default: bool
+    family: str
+    triggers: tuple[str, ...]
+
+    @property
+    def has_fix(self) -> bool:
+        return self.fix_safety in ("safe", "unsafe")
+
+
+@dataclass(frozen=True)
+class ApiEntry:
+    """One blocking API: what blocks and what to use instead."""
+
+    code: str
+    name: str
+    why: str
+    suggest: str
+
+
+@dataclass(frozen=True)
+class TypeInfo:
+    name: str
+    methods: dict[str, str] = field(default_factory=dict)
+    attributes: dict[str, str] = field(default_factory=dict)
+    call_returns: str | None = None
+    subscript: str | None = None
+    div: str | None = None
+    enter: str | None = None
+
+
+class PatternTable:
+    """Qualified name -> value, with exact names, `prefix*` patterns and exceptions."""
+
+    def __init__(self) -> None:
+        self.exact: dict[str, Any] = {}
+        self.patterns: list[tuple[str, Any]] = []
+        self.excluded: set[str] = set()
+
+    def add(self, pattern: str, value: Any, excluded: Iterable[str] = ()) -> None:
+        if any(ch in pattern for ch in "*?["):
+            self.patterns.append((pattern, value))
+        else:
+            self.exact[pattern] = value
+        self.excluded.update(excluded)
+
+    def get(self, name: str) -> Any:
+        value = self.exact.get(name)
+        if value is not None:
+            return value
+        if name in self.excluded:
+            return None
+        for pattern, value in self.patterns:
+            if fnmatch.fnmatchcase(name, pattern):
+                return value
+        return None
+
+    def __contains__(self, name: str) -> bool:
+        return self.get(name) is not None
+
+
+@dataclass
+class Catalog:
+    rules: dict[str, RuleDoc]
+    types: dict[str, TypeInfo]
+    type_aliases: dict[str, str]  # any qualified class name -> canonical type name
+    factories: dict[str, str]  # call qualified name -> type it returns
+    factory_unless_keywords: dict[str, tuple[str, ...]]
+    blocking: PatternTable
+    blocking_context: dict[str, ApiEntry]  # type -> entry, for `with lock:`
+    nonblocking_forms: dict[str, tuple[str, int]]  # call -> (keyword, position) that makes it non-blocking
+    tables: dict[str, list[dict[str, Any]]]  # other families' raw tables, by table name
+    digest: str
+
+    def rule(self, code: str) -> RuleDoc:
+        return self.rules[code]
+
+    def canonical_type(self, qualified: str | None) -> str | None:
+        if qualified is None:
+            return None
+        return self.type_aliases.get(qualified)
+
+    def factory_type(self, qualified: str) -> str | None:
+        return self.factories.get(qualified)
+
+
+def _read_catalog_files(folder: Path) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for path in sorted(folder.glob("*.toml")):
+        data = path.read_bytes()
+        out.append((path.name, tomllib.loads(data.decode("utf-8"))))
+    return out
+
+
+def _dedent(text: str) -> str:
+    return text.strip("\n")
+
+
+def build_catalog(
+    files: list[tuple[str, dict[str, Any]]], extra_blocking: dict[str, dict[str, str]] | None = None
+) -> Catalog:
+    rules: dict[str, RuleDoc] = {}
+    types: dict[str, TypeInfo] = {}
+    aliases: dict[str, str] = {}
+    factories: dict[str, str] = {}
+    unless: dict[str, tuple[str, ...]] = {}
+    blocking = PatternTable()
+    blocking_context: dict[str, ApiEntry] = {}
+    nonblocking: dict[str, tuple[str, int]] = {}
+    tables: dict[str, list[dict[str, Any]]] = {}
+    digest = hashlib.sha256()
+
+    for filename, data in files:
+        digest.update(filename.encode())
+        digest.update(repr(sorted(data.items(), key=lambda kv: kv[0])).encode())
+        family = data.get("family", "")
+        triggers = tuple(data.get("triggers", ()))
+        for rule in data.get("rules", []):
+            doc = RuleDoc(
+                code=rule["code"],
+                name=rule["name"],
+                summary=rule["summary"],
+                why=_dedent(rule.get("why", "")),
+                bad=_dedent(rule.get("bad", "")),
+                good=_dedent(rule.get("good", "")),
+                fix=rule.get("fix", ""),
+                fix_safety=rule.get("fix-safety", "none"),
+                default=rule.get("default", True),
+                family=family,
+                triggers=tuple(rule.get("triggers", triggers)),
+            )
+            if doc.code in rules:
+                raise ValueError(f"{filename}: rule {doc.code} is defined twice")
+            rules[doc.code] = doc
+        for name, spec in data.get("types", {}).items():
+            types[name] = TypeInfo(
+                name=name,
+                methods=dict(spec.get("methods", {})),
+                attributes=dict(spec.get("attributes", {})),
+                call_returns=spec.get("call-returns"),
+                subscript=spec.get("subscript"),
+                div=spec.get("div"),
+                enter=spec.get("enter"),
+            )
+            aliases[name] = name
+            for alias in spec.get("aliases", []):
+                aliases[alias] = name
+            for factory in spec.get("factories", []):
+                factories[factory] = name
+            if spec.get("unless-keywords"):
+                unless[name] = tuple(spec["unless-keywords"])
+        for entry in data.get("blocking", []):
+            for call in entry["calls"]:
+                blocking.add(
+                    call,
+                    ApiEntry(entry["code"], call.rstrip("*").rstrip("."), entry["why"], entry["suggest"]),
+                    entry.get("except", ()),
+                )
+        for entry in data.get("blocking-context", []):
+            for type_name in entry["types"]:
+                blocking_context[type_name] = ApiEntry(entry["code"], type_name, entry["why"], entry["suggest"])
+        for entry in data.get("nonblocking-forms", []):
+            for call in entry["calls"]:
+                nonblocking[call] = (entry["arg"], entry["position"])
+        for key, value in data.items():
+            if key not in ("family", "title", "triggers", "rules", "types", "blocking", "blocking-context",
+                           "nonblocking-forms") and isinstance(value, list):
+                tables.setdefault(key, []).extend(value)
+
+    for name, spec in (extra_blocking or {}).items():
+        blocking.add(name, ApiEntry(spec["code"], name, spec.get("why", "blocks the event loop"), spec["suggest"]))
+        digest.update(f"{name}={spec!r}".encode())
+
+    # A class's own qualified name is a factory of its instances.
+    for alias, canonical in aliases.items():
+        factories.setdefault(alias, canonical)
+
+    return Catalog(
+        rules=rules,
+        types=types,
+        type_aliases=aliases,
+        factories=factories,
+        factory_unless_keywords=unless,
+        blocking=blocking,
+        blocking_context=blocking_context,
+        nonblocking_forms=nonblocking,
+        tables=tables,
+        digest=digest.hexdigest(),
+    )
+
+
+@lru_cache(maxsize=1)
+def _builtin_files() -> tuple[tuple[str, dict[str, Any]], ...]:
+    return tuple(_read_catalog_files(catalog_dir()))
+
+
+@lru_cache(maxsize=8)
+def _load(extra_key: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]) -> Catalog:
+    extra = {name: dict(items) for name, items in extra_key}
+    return build_catalog(list(_builtin_files()), extra)
+
+
+def load_catalog(extra_blocking: dict[str, dict[str, str]] | None = None) -> Catalog:
+    """The built-in catalog plus the user's `extend-blocking-calls` (cached per distinct extension)."""
+    key = tuple(sorted((name, tuple(sorted(spec.items()))) for name, spec in (extra_blocking or {}).items()))
+    return _load(key)

@@ -1,0 +1,39 @@
+"""The checks: small classes that query a file's facts and return reports.
+
+Every module in this package is imported once; each `Rule` subclass it defines registers the codes it checks.
+A check declares the codes it can report; the engine instantiates it only when one of them is enabled.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from typing import TYPE_CHECKING, ClassVar, Iterable
+
+if TYPE_CHECKING:
+    from async_lint.context import FileContext
+    from async_lint.finding import Report
+
+REGISTRY: list[type["Rule"]] = []
+
+
+class Rule:
+    codes: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.codes:
+            REGISTRY.append(cls)
+
+    def __init__(self, enabled: frozenset[str]):
+        self.enabled = enabled
+
+    def check(self, ctx: "FileContext") -> Iterable["Report"]:
+        raise NotImplementedError
+
+
+def all_rules() -> list[type[Rule]]:
+    if not REGISTRY:
+        for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+            importlib.import_module(f"{__name__}.{info.name}")
+    return REGISTRY

@@ -1,0 +1,74 @@
+"""AL101-AL106: calls that block the event loop, driven by the catalog's `[[blocking]]` tables."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import libcst as cst
+
+from async_lint.checks import Rule
+from async_lint.context import FileContext
+from async_lint.finding import Report
+from async_lint.walker import Scope, dotted_name
+
+
+def is_nonblocking_form(call: cst.Call, keyword: str, position: int) -> bool:
+    """`q.get(block=False)`, `q.get(False)`, `lock.acquire(blocking=False)`."""
+    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return isinstance(arg.value, cst.Name) and arg.value.value == "False"
+    if len(positional) > position:
+        value = positional[position].value
+        return isinstance(value, cst.Name) and value.value == "False"
+    return False
+
+
+def shown(call: cst.Call, callee: str) -> str:
+    """How to name the call in a message: as written when it is a plain dotted name."""
+    return dotted_name(call.func) or callee
+
+
+def function_label(scope: Scope) -> str:
+    return f"async def {scope.name}"
+
+
+class BlockingCall(Rule):
+    """A catalog-listed blocking call made directly in the body of an `async def`."""
+
+    codes = ("AL101", "AL102", "AL103", "AL104", "AL105", "AL106")
+
+    def check(self, ctx: FileContext) -> Iterator[Report]:
+        catalog = ctx.catalog
+        for call, scope in ctx.facts.calls:
+            if not scope.in_async_function:
+                continue
+            callee = ctx.callee(call, scope)
+            if callee is None:
+                continue
+            entry = catalog.blocking.get(callee)
+            if entry is None or entry.code not in self.enabled:
+                continue
+            form = catalog.nonblocking_forms.get(callee)
+            if form is not None and is_nonblocking_form(call, *form):
+                continue
+            yield Report(
+                entry.code,
+                call,
+                f"`{shown(call, callee)}()` blocks the event loop in `{function_label(scope)}`: {entry.why}",
+                f"use {entry.suggest}",
+            )
+        for with_node, scope in ctx.facts.withs:
+            if with_node.asynchronous is not None or not scope.in_async_function:
+                continue
+            for item in with_node.items:
+                typed = ctx.type_of(item.item, scope)
+                entry = catalog.blocking_context.get(typed) if typed else None
+                if entry is None or entry.code not in self.enabled:
+                    continue
+                yield Report(
+                    entry.code,
+                    item.item,
+                    f"`with {dotted_name(item.item) or typed}:` blocks the event loop in `{function_label(scope)}`: {entry.why}",
+                    f"use {entry.suggest}",
+                )

@@ -1,0 +1,176 @@
+"""The `async-lint` command line: `check`, `rules`, `rule CODE`.
+
+Exit codes follow ruff: 0 no findings, 1 findings, 2 usage, configuration or internal error.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+
+from async_lint import __version__
+from async_lint.catalog import load_catalog
+from async_lint.config import ConfigError, Overrides, build_settings
+from async_lint.discovery import discover
+from async_lint.finding import Finding
+from async_lint.reporters import FORMATS, write_concise, write_full, write_github, write_json, write_statistics
+from async_lint.runner import lint_paths
+
+
+def _codes(values: tuple[str, ...]) -> list[str] | None:
+    if not values:
+        return None
+    return [code.strip() for value in values for code in value.split(",") if code.strip()]
+
+
+def _fail(message: str) -> None:
+    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {message}", markup=True)
+    sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="async-lint")
+def cli() -> None:
+    """Find (and fix) the async pitfalls of FastAPI and asyncio services."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--select", multiple=True, help="Rule codes or prefixes to enable (replaces the default set), e.g. AL1,AL201.")
+@click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
+@click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable on top of the selection.")
+@click.option("--exclude", multiple=True, help="Glob patterns of files or folders to skip (replaces configured ones).")
+@click.option("--output-format", type=click.Choice(FORMATS), default=None,
+              help="How to show findings (default: full).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--statistics", is_flag=True, help="Show the number of findings per rule instead of the findings.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Read settings from this pyproject.toml (or a TOML file holding the [tool.async-lint] keys).")
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: CPUs).")
+@click.option("--show-traceback", is_flag=True, help="Print the traceback of internal errors (AL002).")
+def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...], extend_select: tuple[str, ...],
+          exclude: tuple[str, ...], output_format: str | None, exit_zero: bool, statistics: bool,
+          config_file: Path | None, quiet: bool, jobs: int | None, show_traceback: bool) -> None:
+    """Lint PATHS (files or folders; default: the current folder)."""
+    started = time.perf_counter()
+    targets = list(paths) or [Path(".")]
+    for target in targets:
+        if not target.exists() and not target.is_symlink():
+            _fail(f"path does not exist: {target}")
+    if config_file is not None and not config_file.is_file():
+        _fail(f"config file does not exist: {config_file}")
+    overrides = Overrides(
+        select=_codes(select), ignore=_codes(ignore), extend_select=_codes(extend_select),
+        exclude=list(exclude) or None,
+    )
+    try:
+        settings = build_settings(targets, config_file, overrides)
+    except ConfigError as exc:
+        _fail(str(exc))
+        return
+    catalog = load_catalog()
+    found = discover(targets, Path(settings.root), settings.exclude)
+    err = Console(stderr=True, highlight=False)
+    for path, problem in found.problems:
+        err.print(f"[yellow]warning:[/] {path}: {problem}", markup=True)
+
+    findings: list[Finding] = []
+    suppressed: Counter = Counter()
+    internal_errors = 0
+    for result in lint_paths([str(p) for p in found.files], settings, jobs):
+        findings.extend(result.findings)
+        suppressed.update(result.suppressed)
+        internal_errors += result.internal_errors
+    findings.sort(key=Finding.sort_key)
+
+    fmt = output_format or "full"
+    out = Console(highlight=False, soft_wrap=True)
+    if statistics:
+        write_statistics(out, findings, suppressed, catalog)
+    elif fmt == "json":
+        write_json(sys.stdout, findings)
+    elif fmt == "github":
+        write_github(sys.stdout, findings)
+    elif fmt == "concise":
+        write_concise(out, findings, catalog)
+    else:
+        write_full(out, findings, catalog)
+
+    if show_traceback:
+        for finding in findings:
+            if finding.code == "AL002" and finding.suggestion:
+                err.print(f"{finding.path}:\n{finding.suggestion}", markup=False)
+    if not quiet and fmt in ("full", "concise") or statistics and not quiet:
+        elapsed = time.perf_counter() - started
+        files = len(found.files)
+        if findings:
+            noun = "finding" if len(findings) == 1 else "findings"
+            out.print(f"Found {len(findings)} {noun} in {files} file{'s' * (files != 1)}, {elapsed:.1f} s.")
+        else:
+            out.print(f"All checks passed! ({files} file{'s' * (files != 1)}, {elapsed:.1f} s)")
+        if sum(suppressed.values()):
+            out.print(f"{sum(suppressed.values())} suppressed by noqa.")
+    if internal_errors:
+        err.print(f"[bold red]error:[/] {internal_errors} internal error(s); rerun with --show-traceback and "
+                  "report them", markup=True)
+        sys.exit(2)
+    sys.exit(1 if findings and not exit_zero else 0)
+
+
+@cli.command("rules")
+@click.option("--output-format", type=click.Choice(["table", "json"]), default="table")
+def list_rules(output_format: str) -> None:
+    """List every rule: code, name, summary, default, fix."""
+    catalog = load_catalog()
+    if output_format == "json":
+        import json
+
+        click.echo(json.dumps([
+            {"code": r.code, "name": r.name, "summary": r.summary, "default": r.default, "fix": r.fix_safety}
+            for r in sorted(catalog.rules.values(), key=lambda r: r.code)
+        ], indent=2))
+        return
+    table = Table(title="async-lint rules")
+    for column in ("Code", "Name", "Summary", "Default", "Fix"):
+        table.add_column(column, overflow="fold")
+    for rule in sorted(catalog.rules.values(), key=lambda r: r.code):
+        table.add_row(rule.code, rule.name, rule.summary, "on" if rule.default else "off",
+                      rule.fix_safety if rule.has_fix else "-")
+    Console().print(table)
+
+
+@cli.command("rule")
+@click.argument("code")
+def show_rule(code: str) -> None:
+    """Show the documentation of one rule (by code or name)."""
+    catalog = load_catalog()
+    wanted = code.strip().upper()
+    rule = catalog.rules.get(wanted) or next((r for r in catalog.rules.values() if r.name == code.strip()), None)
+    if rule is None:
+        _fail(f"unknown rule `{code}` (see `async-lint rules`)")
+        return
+    console = Console()
+    console.print(Panel(f"[bold]{rule.code} {rule.name}[/]\n{rule.summary}", expand=False))
+    console.print(Markdown(f"## Why is this bad?\n{rule.why}"))
+    if rule.bad:
+        console.print(Markdown("## Example"))
+        console.print(Syntax(rule.bad, "python", theme="ansi_dark"))
+    if rule.good:
+        console.print(Markdown("## Use instead"))
+        console.print(Syntax(rule.good, "python", theme="ansi_dark"))
+    safety = {"safe": "safe fix", "unsafe": "unsafe fix (needs --unsafe-fixes)"}.get(rule.fix_safety, "no automatic fix")
+    console.print(Markdown(f"## Fix ({safety})\n{rule.fix}\n\nEnabled by default: {'yes' if rule.default else 'no'}"))
+
+
+def main() -> None:
+    cli(prog_name="async-lint")

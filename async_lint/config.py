@@ -1,0 +1,197 @@
+"""`[tool.async-lint]` in pyproject.toml, merged with command-line flags into the settings of one run.
+
+Mistakes in configuration are errors, not silence: an unknown key, a value of the wrong type or an unknown rule
+code stops the run with exit code 2 and a message naming the key.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from async_lint.catalog import Catalog, load_catalog
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class ConfigError(Exception):
+    """A configuration mistake; the CLI prints it and exits 2."""
+
+
+# key -> (expected type, description used in error messages)
+KNOWN_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
+    "select": (list, "a list of rule codes or prefixes"),
+    "ignore": (list, "a list of rule codes or prefixes"),
+    "extend-select": (list, "a list of rule codes or prefixes"),
+    "exclude": (list, "a list of glob patterns"),
+    "extend-exclude": (list, "a list of glob patterns"),
+    "per-file-ignores": (dict, "a table of glob = [codes]"),
+    "extend-blocking-calls": (dict, 'a table of "qualified.name" = { code = "AL10x", suggest = "..." }'),
+    "default-timeout": ((int, float), "a number of seconds"),
+    "helper-depth": (int, "a whole number"),
+}
+
+DEFAULT_EXCLUDES = (".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "build", "dist", "__pycache__",
+                    "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".async_lint_cache",
+                    ".eggs", "*.egg-info", "site-packages")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective configuration of a run: plain data, so worker processes can receive it."""
+
+    root: str
+    enabled: frozenset[str]
+    exclude: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
+    extend_blocking: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    default_timeout: float | None = None
+    helper_depth: int = 4
+    config_file: str | None = None
+
+    def catalog(self) -> Catalog:
+        return load_catalog({name: dict(spec) for name, spec in self.extend_blocking})
+
+    def cache_key(self) -> str:
+        return repr((sorted(self.enabled), self.per_file_ignores, self.extend_blocking, self.default_timeout,
+                     self.helper_depth))
+
+
+@dataclass
+class Overrides:
+    """What the command line says; None means "not given"."""
+
+    select: list[str] | None = None
+    ignore: list[str] | None = None
+    extend_select: list[str] | None = None
+    exclude: list[str] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest pyproject.toml with a [tool.async-lint] table, searching upward from `start`."""
+    start = start.resolve()
+    folder = start if start.is_dir() else start.parent
+    for candidate in (folder, *folder.parents):
+        path = candidate / "pyproject.toml"
+        if path.is_file():
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+                raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+            if "async-lint" in data.get("tool", {}):
+                return path
+    return None
+
+
+def find_root(start: Path) -> Path:
+    """The project root: the nearest folder with pyproject.toml or .git, else `start` itself."""
+    start = start.resolve()
+    folder = start if start.is_dir() else start.parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / "pyproject.toml").is_file() or (candidate / ".git").exists():
+            return candidate
+    return folder
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    table = data.get("tool", {}).get("async-lint", {}) if path.name == "pyproject.toml" else data
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.async-lint] must be a table")
+    for key, value in table.items():
+        if key not in KNOWN_KEYS:
+            known = ", ".join(sorted(KNOWN_KEYS))
+            raise ConfigError(f"{path}: unknown key `{key}` in [tool.async-lint] (known keys: {known})")
+        expected, described = KNOWN_KEYS[key]
+        if not isinstance(value, expected) or isinstance(value, bool):
+            raise ConfigError(f"{path}: `{key}` must be {described}, not {type(value).__name__}")
+        if isinstance(value, list) and not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{path}: `{key}` must be {described} (strings)")
+    return table
+
+
+def expand_selectors(selectors: Iterable[str], catalog: Catalog, where: str) -> set[str]:
+    """Codes named by selectors: a code (`AL101`), a prefix (`AL1`), or `ALL`."""
+    codes: set[str] = set()
+    for raw in selectors:
+        selector = raw.strip().upper()
+        if not selector:
+            continue
+        if selector in ("ALL", "AL"):
+            codes.update(catalog.rules)
+            continue
+        matched = {code for code in catalog.rules if code.startswith(selector)}
+        if not matched:
+            raise ConfigError(f"{where}: unknown rule code or prefix `{raw}` (see `async-lint rules`)")
+        codes.update(matched)
+    return codes
+
+
+def _validate_blocking(table: dict[str, Any], catalog: Catalog, where: str) -> tuple:
+    out = []
+    for name, spec in table.items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("code"), str):
+            raise ConfigError(f'{where}: extend-blocking-calls."{name}" must be a table with `code` and `suggest`')
+        unknown = set(spec) - {"code", "suggest", "why"}
+        if unknown:
+            raise ConfigError(f'{where}: extend-blocking-calls."{name}": unknown key `{sorted(unknown)[0]}`')
+        if spec["code"] not in catalog.rules or not spec["code"].startswith("AL10"):
+            raise ConfigError(
+                f'{where}: extend-blocking-calls."{name}": code must be one of AL101-AL106, not `{spec["code"]}`'
+            )
+        suggest = spec.get("suggest", "an async alternative or `await asyncio.to_thread(...)`")
+        out.append((name, tuple(sorted({**spec, "suggest": suggest}.items()))))
+    return tuple(sorted(out))
+
+
+def build_settings(paths: list[Path], config_file: Path | None, overrides: Overrides) -> Settings:
+    catalog = load_catalog()
+    if config_file is None:
+        config_file = find_config(paths[0] if paths else Path.cwd())
+    table: dict[str, Any] = read_config(config_file) if config_file is not None else {}
+    where = str(config_file) if config_file else "configuration"
+    root = config_file.parent.resolve() if config_file is not None else find_root(paths[0] if paths else Path.cwd())
+
+    defaults = {code for code, doc in catalog.rules.items() if doc.default}
+    select_src = overrides.select if overrides.select is not None else table.get("select")
+    enabled = expand_selectors(select_src, catalog, where) if select_src is not None else set(defaults)
+    enabled |= expand_selectors(table.get("extend-select", []), catalog, where)
+    enabled |= expand_selectors(overrides.extend_select or [], catalog, "--extend-select")
+    ignore_src = list(table.get("ignore", [])) + list(overrides.ignore or [])
+    enabled -= expand_selectors(ignore_src, catalog, where)
+
+    per_file = []
+    for pattern, codes in table.get("per-file-ignores", {}).items():
+        if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+            raise ConfigError(f'{where}: per-file-ignores."{pattern}" must be a list of rule codes')
+        per_file.append((pattern, frozenset(expand_selectors(codes, catalog, where))))
+
+    exclude = list(overrides.exclude if overrides.exclude is not None else table.get("exclude", []))
+    exclude += table.get("extend-exclude", [])
+    extend_blocking = _validate_blocking(table.get("extend-blocking-calls", {}), catalog, where)
+
+    timeout = overrides.extra.get("default_timeout", table.get("default-timeout"))
+    depth = table.get("helper-depth", 4)
+    if depth < 0:
+        raise ConfigError(f"{where}: `helper-depth` must be 0 or more")
+    return Settings(
+        root=str(root),
+        enabled=frozenset(enabled),
+        exclude=tuple(exclude),
+        per_file_ignores=tuple(per_file),
+        extend_blocking=extend_blocking,
+        default_timeout=float(timeout) if timeout is not None else None,
+        helper_depth=depth,
+        config_file=str(config_file) if config_file else None,
+    )

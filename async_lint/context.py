@@ -1,0 +1,34 @@
+"""Everything a check may ask about the file it is checking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+
+from async_lint.catalog import Catalog
+from async_lint.resolve import Resolver
+from async_lint.walker import Facts, Scope
+
+
+@dataclass
+class FileContext:
+    path: str
+    module: cst.Module
+    facts: Facts
+    resolver: Resolver
+    catalog: Catalog
+    options: dict[str, Any] = field(default_factory=dict)
+    project: Any = None  # async_lint.index.ProjectIndex when the run has one
+
+    def callee(self, call: cst.Call, scope: Scope) -> str | None:
+        return self.resolver.callee(call.func, scope)
+
+    def type_of(self, node: cst.BaseExpression, scope: Scope) -> str | None:
+        return self.resolver.type_of(node, scope)
+
+    @property
+    def is_test_file(self) -> bool:
+        name = self.path.replace("\\", "/").rsplit("/", 1)[-1]
+        return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"

@@ -1,0 +1,54 @@
+"""What a check reports, before and after it is placed in the file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+
+
+@dataclass
+class Report:
+    """A rule's verdict on one node; the engine turns it into a Finding once positions are known."""
+
+    code: str
+    node: cst.CSTNode
+    message: str
+    suggestion: str | None = None
+    fix: Any = None  # async_lint.fixes.Fix, attached by rules that can fix
+
+
+@dataclass
+class Edit:
+    content: str
+    row: int
+    column: int
+    end_row: int
+    end_column: int
+
+
+@dataclass
+class FixInfo:
+    """The serialisable description of a fix (what the outputs show)."""
+
+    applicability: str  # "safe" | "unsafe"
+    message: str
+    edits: list[Edit] = field(default_factory=list)
+
+
+@dataclass
+class Finding:
+    code: str
+    message: str
+    path: str
+    row: int  # 1-based
+    column: int  # 1-based, like ruff
+    end_row: int
+    end_column: int
+    suggestion: str | None = None
+    fix: FixInfo | None = None
+    noqa_row: int | None = None
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.row, self.column, self.code)

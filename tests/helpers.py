@@ -1,0 +1,44 @@
+"""Shared test helpers: lint fixture files in-process and read their inline expectations."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from async_lint.config import Settings
+from async_lint.catalog import load_catalog
+from async_lint.engine import Linter
+
+FIXTURES = Path(__file__).parent / "fixtures"
+_EXPECT = re.compile(r"#\s*error:\s*(?P<codes>AL\d{3}(?:\s*,\s*AL\d{3})*)")
+_SELECT = re.compile(r"^#\s*select:\s*(?P<codes>[A-Z0-9, ]+)$", re.MULTILINE)
+
+
+def settings_for(*selectors: str, root: Path = FIXTURES, **kwargs) -> Settings:
+    catalog = load_catalog()
+    enabled = {code for code in catalog.rules if any(code.startswith(s) for s in selectors)}
+    return Settings(root=str(root), enabled=frozenset(enabled), **kwargs)
+
+
+def expectations(path: Path) -> set[tuple[int, str]]:
+    """(line, code) pairs named by trailing `# error: AL101` comments."""
+    expected = set()
+    for row, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        match = _EXPECT.search(line)
+        if match:
+            for code in match.group("codes").split(","):
+                expected.add((row, code.strip()))
+    return expected
+
+
+def selection_of(path: Path) -> tuple[str, ...]:
+    """A fixture checks the rule it is named after, unless a `# select: AL2, AL107` header says otherwise."""
+    match = _SELECT.search(path.read_text(encoding="utf-8"))
+    if match:
+        return tuple(code.strip() for code in match.group("codes").split(",") if code.strip())
+    return (path.stem.split("_")[0],)
+
+
+def lint(path: Path, *selectors: str):
+    settings = settings_for(*(selectors or selection_of(path)))
+    return Linter(settings).lint_path(str(path))

@@ -164,12 +164,17 @@ def build_settings(paths: list[Path], config_file: Path | None, overrides: Overr
     root = config_file.parent.resolve() if config_file is not None else find_root(paths[0] if paths else Path.cwd())
 
     defaults = {code for code, doc in catalog.rules.items() if doc.default}
-    select_src = overrides.select if overrides.select is not None else table.get("select")
-    enabled = expand_selectors(select_src, catalog, where) if select_src is not None else set(defaults)
-    enabled |= expand_selectors(table.get("extend-select", []), catalog, where)
+    # Like ruff: a `--select` on the command line starts the selection afresh, dropping the file's select,
+    # extend-select and ignore; otherwise the file's selection is the base the other flags adjust.
+    if overrides.select is not None:
+        enabled = expand_selectors(overrides.select, catalog, "--select")
+    else:
+        base = table.get("select")
+        enabled = expand_selectors(base, catalog, where) if base is not None else set(defaults)
+        enabled |= expand_selectors(table.get("extend-select", []), catalog, where)
+        enabled -= expand_selectors(table.get("ignore", []), catalog, where)
     enabled |= expand_selectors(overrides.extend_select or [], catalog, "--extend-select")
-    ignore_src = list(table.get("ignore", [])) + list(overrides.ignore or [])
-    enabled -= expand_selectors(ignore_src, catalog, where)
+    enabled -= expand_selectors(overrides.ignore or [], catalog, "--ignore")
 
     per_file = []
     for pattern, codes in table.get("per-file-ignores", {}).items():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import libcst as cst
@@ -19,7 +19,7 @@ class FileContext:
     facts: Facts
     resolver: Resolver
     catalog: Catalog
-    options: dict[str, Any] = field(default_factory=dict)
+    settings: Any = None  # async_lint.config.Settings of the run (default-timeout, helper-depth, ...)
     project: Any = None  # async_lint.index.ProjectIndex when the run has one
 
     def callee(self, call: cst.Call, scope: Scope) -> str | None:

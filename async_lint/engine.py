@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import traceback
 from dataclasses import dataclass, field
@@ -95,13 +96,14 @@ class Linter:
         try:
             module = cst.parse_module(source.text)
         except cst.ParserSyntaxError as exc:
-            message = str(exc).splitlines()[0] if str(exc) else "syntax error"
-            return error_result(path, "AL001", f"syntax error: {message}", exc.raw_line, exc.raw_column + 1)
+            return syntax_error_result(path, source.text, exc)
         except (RecursionError, MemoryError) as exc:
             return error_result(path, "AL001", f"cannot parse: {type(exc).__name__} (too deeply nested?)")
         result.parsed = True
         facts = collect(module)
-        ctx = FileContext(path, module, facts, Resolver(facts, self.catalog, module_name), self.catalog)
+        ctx = FileContext(
+            path, module, facts, Resolver(facts, self.catalog, module_name), self.catalog, settings=self.settings
+        )
         reports: list[Report] = []
         for rule in self.rules:
             try:
@@ -150,5 +152,23 @@ class Linter:
         result.findings.sort(key=Finding.sort_key)
 
 
-def error_result(path: str, code: str, message: str, row: int = 1, column: int = 1) -> FileResult:
-    return FileResult(path, [Finding(code, message, path, row, column, row, column, noqa_row=None)])
+def syntax_error_result(path: str, text: str, exc: cst.ParserSyntaxError) -> FileResult:
+    """libcst's error positions are rough; Python's own parser names the line and the problem precisely."""
+    try:
+        ast.parse(text)
+    except SyntaxError as syntax:
+        row = syntax.lineno or 1
+        column = syntax.offset or 1
+        return error_result(path, "AL001", f"syntax error: {syntax.msg}", row, column, frame=True)
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    detail = exc.message.removeprefix("parser error: ")
+    return error_result(path, "AL001", f"libcst cannot parse this file: {detail}", exc.raw_line, 1, frame=True)
+
+
+def error_result(
+    path: str, code: str, message: str, row: int = 1, column: int = 1, frame: bool = False
+) -> FileResult:
+    """A file-level problem; `frame` says whether a code frame at `row` helps the reader."""
+    finding = Finding(code, message, path, row, column, row, column, noqa_row=None, show_frame=frame)
+    return FileResult(path, [finding])

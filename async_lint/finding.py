@@ -49,6 +49,7 @@ class Finding:
     suggestion: str | None = None
     fix: FixInfo | None = None
     noqa_row: int | None = None
+    show_frame: bool = True
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.row, self.column, self.code)

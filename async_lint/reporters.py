@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from async_lint.catalog import Catalog
 from async_lint.finding import Finding
+from async_lint.source import SourceError, decode
 
 FORMATS = ("full", "concise", "json", "github")
 
@@ -27,15 +28,14 @@ def display_path(path: str) -> str:
 
 def _read_lines(path: str) -> list[str]:
     try:
-        data = Path(path).read_bytes()
-    except OSError:
+        return decode(Path(path).read_bytes()).text.splitlines()
+    except (OSError, SourceError):
         return []
-    return data.decode("utf-8", errors="replace").splitlines()
 
 
 def _frame(finding: Finding, lines: list[str]) -> list[str]:
     """The code frame of a finding: two lines of context, the span underlined with `^`."""
-    if not lines or finding.row > len(lines) or finding.code in ("AL001", "AL002") and finding.row == 1 and not lines:
+    if not finding.show_frame or not lines or finding.row > len(lines):
         return []
     first = max(1, finding.row - 1)
     last = min(len(lines), finding.end_row + 1, finding.row + 6)
@@ -45,7 +45,7 @@ def _frame(finding: Finding, lines: list[str]) -> list[str]:
     for row in range(first, last + 1):
         text = lines[row - 1].expandtabs(4) if "\t" not in lines[row - 1] else lines[row - 1].replace("\t", " ")
         out.append(f"[blue]{row:>{width}} |[/] {escape(text)}")
-        if finding.row <= row <= finding.end_row and finding.code not in ("AL001", "AL002"):
+        if finding.row <= row <= finding.end_row:
             start = finding.column - 1 if row == finding.row else len(text) - len(text.lstrip())
             end = finding.end_column - 1 if row == finding.end_row else len(text)
             if end <= start:
@@ -134,7 +134,7 @@ def write_statistics(console: Console, findings: list[Finding], suppressed: Coun
     for code in sorted(set(counts) | set(suppressed)):
         name = catalog.rules[code].name if code in catalog.rules else ""
         extra = f"  ({suppressed[code]} suppressed)" if suppressed.get(code) else ""
-        console.print(f"{counts.get(code, 0):>5}\t{code}\t{name}{extra}", highlight=False)
+        console.print(f"{counts.get(code, 0):>5}  {code}  {name}{extra}", highlight=False, markup=False)
 
 
 Writer = Callable[[Console, list[Finding], Catalog], None]

@@ -21,6 +21,14 @@ class FileContext:
     catalog: Catalog
     settings: Any = None  # async_lint.config.Settings of the run (default-timeout, helper-depth, ...)
     project: Any = None  # async_lint.index.ProjectIndex when the run has one
+    local_summary: dict[str, set[str]] | None = None  # this file's merged Rule.summarize() output
+
+    def shared(self, key: str) -> set[str]:
+        """Project-wide facts published under `key` by Rule.summarize(); this file's own when no project."""
+        own = (self.local_summary or {}).get(key, set())
+        if self.project is not None:
+            return own | self.project.shared(key)
+        return own
 
     def callee(self, call: cst.Call, scope: Scope) -> str | None:
         return self.resolver.callee(call.func, scope)

@@ -104,20 +104,34 @@ class Linter:
         ctx = FileContext(
             path, module, facts, Resolver(facts, self.catalog, module_name), self.catalog, settings=self.settings
         )
+        ctx.local_summary = self.summarize(ctx, result)
         reports: list[Report] = []
         for rule in self.rules:
             try:
                 reports.extend(rule.check(ctx))
             except Exception as exc:  # one broken check must not stop the run
-                detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-                result.findings.append(
-                    Finding("AL002", f"internal error in {type(rule).__name__} ({'/'.join(rule.codes)}): {detail}",
-                            path, 1, 1, 1, 1, suggestion=traceback.format_exc())
-                )
-                result.internal_errors += 1
+                self.internal_error(result, rule, exc)
         if reports:
             self.place(result, module, source.text, reports)
         return result
+
+    def summarize(self, ctx: FileContext, result: FileResult) -> dict[str, set[str]]:
+        merged: dict[str, set[str]] = {}
+        for rule in self.rules:
+            try:
+                for key, values in rule.summarize(ctx).items():
+                    merged.setdefault(key, set()).update(values)
+            except Exception as exc:
+                self.internal_error(result, rule, exc)
+        return merged
+
+    def internal_error(self, result: FileResult, rule: Rule, exc: Exception) -> None:
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        result.findings.append(
+            Finding("AL002", f"internal error in {type(rule).__name__} ({'/'.join(rule.codes)}): {detail}",
+                    result.path, 1, 1, 1, 1, suggestion=traceback.format_exc(), show_frame=False)
+        )
+        result.internal_errors += 1
 
     def place(self, result: FileResult, module: cst.Module, text: str, reports: list[Report]) -> None:
         """Turn reports into findings: positions (computed only now), per-file ignores, noqa."""

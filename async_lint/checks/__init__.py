@@ -31,6 +31,14 @@ class Rule:
     def check(self, ctx: "FileContext") -> Iterable["Report"]:
         raise NotImplementedError
 
+    def summarize(self, ctx: "FileContext") -> dict[str, set[str]]:
+        """Facts about this file that checks of *other* files may need (e.g. which clients are closed).
+
+        The engine merges every file's summary into the project index; `ctx.shared(key)` returns the union
+        over the project (or over this file alone when linting a single file). Keep values small strings.
+        """
+        return {}
+
 
 def all_rules() -> list[type[Rule]]:
     if not REGISTRY:

@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from async_lint.catalog import Catalog
 from async_lint.checks import Rule, all_rules
 from async_lint.config import Settings
 from async_lint.context import FileContext
 from async_lint.finding import Finding, Report
+from async_lint.positions import spans
 from async_lint.resolve import Resolver
 from async_lint.source import SKIP_FILE, SourceError, decode, is_suppressed
 from async_lint.walker import collect
@@ -135,19 +135,19 @@ class Linter:
 
     def place(self, result: FileResult, module: cst.Module, text: str, reports: list[Report]) -> None:
         """Turn reports into findings: positions (computed only now), per-file ignores, noqa."""
-        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        positions = spans(module, [report.node for report in reports])
         ignored = self.ignored_codes(result.path)
         lines = text.splitlines()
         seen: set[tuple[str, int, int]] = set()
         for report in reports:
             if report.code in ignored or report.code not in self.settings.enabled:
                 continue
-            where = positions[report.node]
-            key = (report.code, where.start.line, where.start.column)
+            row, column, end_row, end_column = positions[id(report.node)]
+            key = (report.code, row, column)
             if key in seen:
                 continue
             seen.add(key)
-            if is_suppressed(lines, where.start.line, report.code):
+            if is_suppressed(lines, row, report.code):
                 result.suppressed[report.code] = result.suppressed.get(report.code, 0) + 1
                 continue
             result.findings.append(
@@ -155,12 +155,12 @@ class Linter:
                     report.code,
                     report.message,
                     result.path,
-                    where.start.line,
-                    where.start.column + 1,
-                    where.end.line,
-                    where.end.column + 1,
+                    row,
+                    column + 1,
+                    end_row,
+                    end_column + 1,
                     suggestion=report.suggestion,
-                    noqa_row=where.start.line,
+                    noqa_row=row,
                 )
             )
         result.findings.sort(key=Finding.sort_key)

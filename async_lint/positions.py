@@ -1,0 +1,89 @@
+"""Line and column of a few nodes, without libcst's PositionProvider.
+
+PositionProvider records a range for every node of the module (measured: twice the cost of parsing). We need
+positions only for the handful of nodes a check reports, so this codegen state tracks the cursor and records
+ranges only for those nodes: about a plain `module.code`, a fifth of the parse.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterable, Iterator
+
+import libcst as cst
+from libcst._nodes.internal import CodegenState
+
+# (start line 1-based, start column 0-based, end line, end column)
+Span = tuple[int, int, int, int]
+
+
+class _Cursor(CodegenState):
+    __slots__ = ("line", "column", "targets", "starts", "spans")
+
+    def __init__(self, module: cst.Module, targets: set[int]):
+        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
+        self.line = 1
+        self.column = 0
+        self.targets = targets
+        self.starts: dict[int, list[tuple[int, int]]] = {}
+        self.spans: dict[int, Span] = {}
+
+    def _advance(self, value: str) -> None:
+        if "\n" in value or "\r" in value:
+            lines = value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+            self.line += len(lines) - 1
+            self.column = len(lines[-1])
+        else:
+            self.column += len(value)
+
+    def add_token(self, value: str) -> None:
+        self._advance(value)
+
+    def add_indent_tokens(self) -> None:
+        for token in self.indent_tokens:
+            self._advance(token)
+
+    def pop_trailing_newline(self) -> None:
+        pass
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        key = id(node)
+        if key in self.targets:
+            self.starts.setdefault(key, []).append((self.line, self.column))
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        key = id(node)
+        if key in self.targets:
+            line, column = self.starts[key].pop()
+            self.spans.setdefault(key, (line, column, self.line, self.column))
+
+    @contextmanager
+    def record_syntactic_position(
+        self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None, end_node: cst.CSTNode | None = None
+    ) -> Iterator[None]:
+        key = id(node)
+        if key not in self.targets:
+            yield
+            return
+        if end_node is not None:
+            self.targets.add(id(end_node))
+        if start_node is not None:
+            self.targets.add(id(start_node))
+        start = (self.line, self.column)
+        yield
+        end = (self.line, self.column)
+        if start_node is not None and id(start_node) in self.spans:
+            start = self.spans[id(start_node)][:2]
+        if end_node is not None and id(end_node) in self.spans:
+            end = self.spans[id(end_node)][2:]
+        self.spans[key] = (*start, *end)
+
+
+def spans(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int, Span]:
+    """Syntactic ranges (as PositionProvider gives them) of `nodes`, keyed by id(node)."""
+    targets = {id(node) for node in nodes}
+    if not targets:
+        return {}
+    cursor = _Cursor(module, targets)
+    module._codegen(cursor)
+    return cursor.spans

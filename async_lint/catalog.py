@@ -106,11 +106,23 @@ class Catalog:
     type_aliases: dict[str, str]  # any qualified class name -> canonical type name
     factories: dict[str, str]  # call qualified name -> type it returns
     factory_unless_keywords: dict[str, tuple[str, ...]]
+    awaited_factories: dict[str, str]  # `await f(...)` gives an instance: asyncpg.connect
     blocking: PatternTable
     blocking_context: dict[str, ApiEntry]  # type -> entry, for `with lock:`
     nonblocking_forms: dict[str, tuple[str, int]]  # call -> (keyword, position) that makes it non-blocking
     tables: dict[str, list[dict[str, Any]]]  # other families' raw tables, by table name
     digest: str
+
+    def pattern_table(self, table: str) -> PatternTable:
+        """A `[[table]]` of entries with `calls` (and optional `except`) as a PatternTable of the entries."""
+        cache = self.__dict__.setdefault("_pattern_tables", {})
+        if table not in cache:
+            patterns = PatternTable()
+            for entry in self.tables.get(table, []):
+                for call in entry.get("calls", []):
+                    patterns.add(call, entry, entry.get("except", ()))
+            cache[table] = patterns
+        return cache[table]
 
     def rule(self, code: str) -> RuleDoc:
         return self.rules[code]
@@ -144,6 +156,7 @@ def build_catalog(
     aliases: dict[str, str] = {}
     factories: dict[str, str] = {}
     unless: dict[str, tuple[str, ...]] = {}
+    awaited: dict[str, str] = {}
     blocking = PatternTable()
     blocking_context: dict[str, ApiEntry] = {}
     nonblocking: dict[str, tuple[str, int]] = {}
@@ -173,20 +186,24 @@ def build_catalog(
                 raise ValueError(f"{filename}: rule {doc.code} is defined twice")
             rules[doc.code] = doc
         for name, spec in data.get("types", {}).items():
+            # Several families may describe the same type; their descriptions merge.
+            known = types.get(name)
             types[name] = TypeInfo(
                 name=name,
-                methods=dict(spec.get("methods", {})),
-                attributes=dict(spec.get("attributes", {})),
-                call_returns=spec.get("call-returns"),
-                subscript=spec.get("subscript"),
-                div=spec.get("div"),
-                enter=spec.get("enter"),
+                methods={**(known.methods if known else {}), **spec.get("methods", {})},
+                attributes={**(known.attributes if known else {}), **spec.get("attributes", {})},
+                call_returns=spec.get("call-returns", known.call_returns if known else None),
+                subscript=spec.get("subscript", known.subscript if known else None),
+                div=spec.get("div", known.div if known else None),
+                enter=spec.get("enter", known.enter if known else None),
             )
             aliases[name] = name
             for alias in spec.get("aliases", []):
                 aliases[alias] = name
             for factory in spec.get("factories", []):
                 factories[factory] = name
+            for factory in spec.get("awaited-factories", []):
+                awaited[factory] = name
             if spec.get("unless-keywords"):
                 unless[name] = tuple(spec["unless-keywords"])
         for entry in data.get("blocking", []):
@@ -221,6 +238,7 @@ def build_catalog(
         type_aliases=aliases,
         factories=factories,
         factory_unless_keywords=unless,
+        awaited_factories=awaited,
         blocking=blocking,
         blocking_context=blocking_context,
         nonblocking_forms=nonblocking,

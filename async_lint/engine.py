@@ -15,12 +15,16 @@ from async_lint.checks import Rule, all_rules
 from async_lint.config import Settings
 from async_lint.context import FileContext
 from async_lint.finding import Finding, Report
+from async_lint.index import Deferred, ModuleSummary, module_name_for
 from async_lint.positions import spans
 from async_lint.resolve import Resolver
 from async_lint.source import SKIP_FILE, SourceError, decode, is_suppressed
+from async_lint.summarize import summarize
 from async_lint.walker import collect
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
+# Rules whose answers come from other files through the project index.
+INDEX_CODES = frozenset({"AL107", "AL201", "AL206"})
 
 
 @dataclass
@@ -30,13 +34,17 @@ class FileResult:
     suppressed: dict[str, int] = field(default_factory=dict)  # code -> findings silenced by noqa
     parsed: bool = False
     internal_errors: int = 0
+    summary: ModuleSummary | None = None  # this module's entry in the project index
+    deferred: list[Deferred] = field(default_factory=list)  # findings the project index must confirm
 
 
 class Linter:
     """The checks and catalog of one run, built once per process and reused for every file."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, project_packages: frozenset[str] = frozenset()):
         self.settings = settings
+        # Top-level names of the project's packages and modules: calls into them may be answered by the index.
+        self.project_packages = project_packages
         self.catalog: Catalog = settings.catalog()
         self.rules: list[Rule] = [
             cls(settings.enabled) for cls in all_rules() if settings.enabled.intersection(cls.codes)
@@ -51,6 +59,12 @@ class Linter:
                 self.always_parse = True
             triggers.update(t.encode() for t in doc.triggers)
         self.triggers = tuple(sorted(triggers))
+        self.needs_index = bool(settings.enabled & INDEX_CODES) or any(
+            type(rule).summarize is not Rule.summarize for rule in self.rules
+        )
+
+    def is_project(self, qualified: str) -> bool:
+        return qualified.split(".", 1)[0] in self.project_packages
 
     # ------------------------------------------------------------------
     def ignored_codes(self, path: str) -> frozenset[str]:
@@ -70,7 +84,7 @@ class Linter:
     def may_trigger(self, data: bytes) -> bool:
         return self.always_parse or any(t in data for t in self.triggers)
 
-    def lint_path(self, path: str) -> FileResult:
+    def lint_path(self, path: str, force: bool = False, summary_only: bool = False) -> FileResult:
         try:
             p = Path(path)
             if p.is_symlink() and not p.exists():
@@ -83,11 +97,13 @@ class Linter:
             data = p.read_bytes()
         except OSError as exc:
             return error_result(path, "AL001", f"cannot read file: {exc.strerror or exc}")
-        return self.lint_bytes(path, data)
+        return self.lint_bytes(path, data, force=force, summary_only=summary_only)
 
-    def lint_bytes(self, path: str, data: bytes, module_name: str = "") -> FileResult:
+    def lint_bytes(self, path: str, data: bytes, force: bool = False, summary_only: bool = False) -> FileResult:
+        """Lint one file's bytes. `force` parses even when no trigger matches (the project index asked for it);
+        `summary_only` computes the index entry and no findings (a file of the package that was not named)."""
         result = FileResult(path)
-        if not data.strip() or SKIP_FILE in data or not self.may_trigger(data):
+        if not data.strip() or SKIP_FILE in data or not (force or summary_only or self.may_trigger(data)):
             return result
         try:
             source = decode(data)
@@ -101,19 +117,53 @@ class Linter:
             return error_result(path, "AL001", f"cannot parse: {type(exc).__name__} (too deeply nested?)")
         result.parsed = True
         facts = collect(module)
-        ctx = FileContext(
-            path, module, facts, Resolver(facts, self.catalog, module_name), self.catalog, settings=self.settings
-        )
+        module_name, is_package = module_name_for(Path(path))
+        resolver = Resolver(facts, self.catalog, module_name, project_lookup=self.project_type, is_package=is_package)
+        ctx = FileContext(path, module, facts, resolver, self.catalog, settings=self.settings)
         ctx.local_summary = self.summarize(ctx, result)
+        if self.needs_index:
+            result.summary = summarize(facts, resolver, self.catalog, path, module_name, is_package, self.is_project)
+            result.summary.shared = ctx.local_summary
+        if summary_only:
+            return result
         reports: list[Report] = []
         for rule in self.rules:
             try:
                 reports.extend(rule.check(ctx))
             except Exception as exc:  # one broken check must not stop the run
                 self.internal_error(result, rule, exc)
-        if reports:
-            self.place(result, module, source.text, reports)
+        immediate = [r for r in reports if r.defer is None]
+        if len(immediate) < len(reports):
+            locators = {id(call): i for i, (call, _) in enumerate(facts.calls)}
+            for report in reports:
+                if report.defer is not None and report.code in self.settings.enabled:
+                    kind, target = report.defer
+                    result.deferred.append(Deferred(kind, target, report.code, report.message, report.suggestion,
+                                                    locators[id(report.node)]))
+        if immediate:
+            self.place(result, module, source.text, immediate)
         return result
+
+    def place_confirmed(self, path: str, confirmed: list[tuple[Deferred, str]]) -> FileResult:
+        """Findings for deferred reports the project index confirmed: the file is parsed again to place them."""
+        result = FileResult(path)
+        try:
+            source = decode(Path(path).read_bytes())
+            module = cst.parse_module(source.text)
+        except (OSError, SourceError, cst.ParserSyntaxError):
+            return result  # the file changed under us; the next run will see it
+        calls = collect(module).calls
+        reports = [
+            Report(item.code, calls[item.locator][0], message, item.suggestion)
+            for item, message in confirmed
+            if item.locator < len(calls)
+        ]
+        self.place(result, module, source.text, reports)
+        return result
+
+    def project_type(self, qualified: str) -> str | None:
+        """A project class instantiated here is typed by its qualified name; the index knows its methods."""
+        return qualified if self.is_project(qualified) else None
 
     def summarize(self, ctx: FileContext, result: FileResult) -> dict[str, set[str]]:
         merged: dict[str, set[str]] = {}
@@ -147,22 +197,22 @@ class Linter:
             if key in seen:
                 continue
             seen.add(key)
-            if is_suppressed(lines, row, report.code):
-                result.suppressed[report.code] = result.suppressed.get(report.code, 0) + 1
-                continue
-            result.findings.append(
-                Finding(
-                    report.code,
-                    report.message,
-                    result.path,
-                    row,
-                    column + 1,
-                    end_row,
-                    end_column + 1,
-                    suggestion=report.suggestion,
-                    noqa_row=row,
-                )
+            suppressed = is_suppressed(lines, row, report.code)
+            finding = Finding(
+                report.code,
+                report.message,
+                result.path,
+                row,
+                column + 1,
+                end_row,
+                end_column + 1,
+                suggestion=report.suggestion,
+                noqa_row=row,
             )
+            if suppressed:
+                result.suppressed[report.code] = result.suppressed.get(report.code, 0) + 1
+            else:
+                result.findings.append(finding)
         result.findings.sort(key=Finding.sort_key)
 
 

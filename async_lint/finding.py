@@ -17,6 +17,8 @@ class Report:
     message: str
     suggestion: str | None = None
     fix: Any = None  # async_lint.fixes.Fix, attached by rules that can fix
+    # (kind, target): the finding stands only if the project index confirms it, see async_lint.index.Deferred
+    defer: tuple[str, str] | None = None
 
 
 @dataclass

@@ -26,10 +26,11 @@ def _is_none(node: cst.BaseExpression | None) -> bool:
 
 class Resolver:
     def __init__(self, facts: Facts, catalog: Catalog, module_name: str = "",
-                 project_lookup: Callable[[str], str | None] | None = None):
+                 project_lookup: Callable[[str], str | None] | None = None, is_package: bool = False):
         self.facts = facts
         self.catalog = catalog
         self.module_name = module_name
+        self.is_package = is_package
         # Hook for the project index: qualified name of a project class -> its canonical type name.
         self.project_lookup = project_lookup
         self._qual_cache: dict[int, str | None] = {}
@@ -59,8 +60,7 @@ class Resolver:
         level = len(qualified) - len(qualified.lstrip("."))
         rest = qualified[level:]
         package = self.module_name.split(".") if self.module_name else []
-        is_package = getattr(self, "is_package", False)
-        base = package if is_package else package[:-1]
+        base = package if self.is_package else package[:-1]
         if level > 1:
             base = base[: len(base) - (level - 1)] if level - 1 <= len(base) else []
         return ".".join([*base, rest] if rest else base)
@@ -77,10 +77,12 @@ class Resolver:
         others = [b for b in others if not (b[0] == "assign" and _is_none(b[1]))]
         if len(imported) == 1 and not others:
             return self._absolute(next(iter(imported)))
-        if not imported and owner.kind == "module" and self.module_name and all(
+        if not imported and self.module_name and owner.kind != "class" and all(
             kind in ("def", "class") for kind, _ in bindings
         ):
-            return f"{self.module_name}.{name}"
+            # A function or class of this module (nested ones are named after their enclosing function).
+            prefix = self.module_name if owner.kind == "module" else f"{self.module_name}.{owner.qualname}"
+            return f"{prefix}.{name}"
         return None
 
     def qualify(self, node: cst.BaseExpression, scope: Scope) -> str | None:
@@ -215,6 +217,11 @@ class Resolver:
     def _type_of(self, node: cst.BaseExpression, scope: Scope, depth: int) -> str | None:
         catalog = self.catalog
         if isinstance(node, cst.Name):
+            func = scope.function
+            if (func is not None and func.class_scope is not None and node.value == func.self_name
+                    and self.module_name and func.kind == "function"):
+                # `self` in a method: an instance of this (project) class.
+                return f"{self.module_name}.{func.class_scope.qualname}"
             return self.name_type(node.value, scope, depth)
         if isinstance(node, cst.Call):
             func = node.func
@@ -261,8 +268,9 @@ class Resolver:
             receiver = self.type_of(node.left, scope, depth + 1)
             info = catalog.types.get(receiver) if receiver else None
             return info.div if info is not None else None
-        if isinstance(node, cst.Await):
-            return None
+        if isinstance(node, cst.Await) and isinstance(node.expression, cst.Call):
+            callee = self.callee(node.expression.func, scope, depth + 1)
+            return catalog.awaited_factories.get(callee) if callee is not None else None
         return None
 
     def callee(self, func: cst.BaseExpression, scope: Scope, depth: int = 0) -> str | None:

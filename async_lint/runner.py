@@ -1,38 +1,48 @@
-"""Linting many files: in this process for a handful, in a process pool otherwise.
+"""Linting many files: in this process for a handful, in a process pool otherwise; then the project pass.
 
-Each worker builds its `Linter` (catalog, checks, triggers) once, then lints chunks of paths; results come back
-in the order the paths were given, so output is stable whatever the scheduling.
+Phase 1 lints every file (each worker builds its `Linter` once) and collects each module's index summary.
+Phase 1b parses, on demand, the files the index still needs: files that call a project coroutine by name but
+contain no trigger word, and modules reached by helper chains (AL107). Phase 2 merges the summaries into the
+`ProjectIndex` and confirms or drops the deferred findings. Results keep the order the paths were given in.
 """
 
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
+import re
+from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Callable, Iterator
+from pathlib import Path
+from typing import Callable, Iterable
 
 from async_lint.config import Settings
+from async_lint.discovery import discover
 from async_lint.engine import FileResult, Linter, error_result
-
-_worker_linter: Linter | None = None
+from async_lint.index import ProjectIndex, module_name_for, package_root
 
 # Below this many files a pool costs more to start than it saves.
 PARALLEL_THRESHOLD = 16
+_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+
+_worker_linter: Linter | None = None
+
+Task = tuple[str, bool, bool]  # (path, force, summary_only)
 
 
-def _init_worker(settings: Settings) -> None:
+def _init_worker(settings: Settings, packages: frozenset[str]) -> None:
     global _worker_linter
-    _worker_linter = Linter(settings)
+    _worker_linter = Linter(settings, packages)
 
 
-def _lint_chunk(paths: list[str]) -> list[FileResult]:
+def _lint_chunk(tasks: list[Task]) -> list[FileResult]:
     assert _worker_linter is not None
-    return [_safe_lint(_worker_linter, path) for path in paths]
+    return [_safe_lint(_worker_linter, task) for task in tasks]
 
 
-def _safe_lint(linter: Linter, path: str) -> FileResult:
+def _safe_lint(linter: Linter, task: Task) -> FileResult:
+    path, force, summary_only = task
     try:
-        return linter.lint_path(path)
+        return linter.lint_path(path, force=force, summary_only=summary_only)
     except Exception as exc:  # a crash outside the checks (walker, positions): report, keep going
         result = error_result(path, "AL002", f"internal error: {type(exc).__name__}: {exc}")
         result.internal_errors = 1
@@ -46,32 +56,165 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def lint_paths(
-    paths: list[str], settings: Settings, jobs: int | None = None, progress: Callable[[int], None] | None = None
-) -> Iterator[FileResult]:
-    jobs = jobs or default_jobs()
-    if jobs <= 1 or len(paths) < PARALLEL_THRESHOLD:
-        linter = Linter(settings)
-        for path in paths:
-            yield _safe_lint(linter, path)
-            if progress:
-                progress(1)
-        return
-    # Small chunks keep both cores busy to the end; big files are spread by interleaving.
-    chunk_size = max(1, min(16, len(paths) // (jobs * 8) or 1))
-    chunks = [paths[i : i + chunk_size] for i in range(0, len(paths), chunk_size)]
-    finished = 0
-    try:
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(settings,)) as pool:
-            for chunk, results in zip(chunks, pool.map(_lint_chunk, chunks)):
-                yield from results
-                finished += len(chunk)
+class _Workers:
+    """Runs tasks in this process or in one pool started on first need and reused by every phase."""
+
+    def __init__(self, settings: Settings, packages: frozenset[str], jobs: int):
+        self.settings = settings
+        self.packages = packages
+        self.jobs = jobs
+        self.local: Linter | None = None
+        self.pool: Executor | None = None
+
+    def _linter(self) -> Linter:
+        if self.local is None:
+            self.local = Linter(self.settings, self.packages)
+        return self.local
+
+    def map(self, tasks: list[Task], progress: Callable[[int], None] | None = None) -> list[FileResult]:
+        if self.jobs <= 1 or len(tasks) < PARALLEL_THRESHOLD:
+            out = []
+            for task in tasks:
+                out.append(_safe_lint(self._linter(), task))
+                if progress:
+                    progress(1)
+            return out
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_init_worker,
+                                            initargs=(self.settings, self.packages))
+        # Small chunks keep every core busy to the end.
+        size = max(1, min(16, len(tasks) // (self.jobs * 8) or 1))
+        chunks = [tasks[i: i + size] for i in range(0, len(tasks), size)]
+        out: list[FileResult] = []
+        try:
+            for chunk, results in zip(chunks, self.pool.map(_lint_chunk, chunks)):
+                out.extend(results)
                 if progress:
                     progress(len(chunk))
-    except BrokenProcessPool:
-        # A worker died (out of memory, a crash in the parser): finish what is left in this process.
-        linter = Linter(settings)
-        for path in paths[finished:]:
-            yield _safe_lint(linter, path)
-            if progress:
-                progress(1)
+        except BrokenProcessPool:
+            # A worker died (out of memory, a crash in the parser): finish in this process.
+            self.pool = None
+            for task in tasks[len(out):]:
+                out.append(_safe_lint(self._linter(), task))
+                if progress:
+                    progress(1)
+        return out
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+
+def _modules(paths: Iterable[str]) -> dict[str, str]:
+    """module name -> path."""
+    out = {}
+    for path in paths:
+        name, _ = module_name_for(Path(path))
+        out.setdefault(name, path)
+    return out
+
+
+def _package_files(paths: list[str], settings: Settings) -> list[str]:
+    """The other files of the packages the linted files belong to: the index must know them too."""
+    roots = {root for p in paths if (root := package_root(Path(p))) is not None}
+    linted = {os.path.abspath(p) for p in paths}
+    found = discover(sorted(roots), Path(settings.root), settings.exclude) if roots else None
+    return [str(p) for p in (found.files if found else []) if os.path.abspath(p) not in linted]
+
+
+def _module_of(qualname: str, modules: dict[str, str]) -> str | None:
+    parts = qualname.split(".")
+    for cut in range(len(parts), 0, -1):
+        name = ".".join(parts[:cut])
+        if name in modules:
+            return name
+    return None
+
+
+def lint_paths(paths: list[str], settings: Settings, jobs: int | None = None,
+               progress: Callable[[int], None] | None = None) -> list[FileResult]:
+    probe = Linter(settings)
+    extra = _package_files(paths, settings) if probe.needs_index else []
+    modules = _modules([*paths, *extra])
+    packages = frozenset(name.split(".", 1)[0] for name in modules)
+    workers = _Workers(settings, packages, jobs or default_jobs())
+    try:
+        results = workers.map([(p, False, False) for p in paths], progress)
+        if probe.needs_index:
+            _project_pass(results, workers, modules, settings, probe)
+    finally:
+        workers.close()
+    return results
+
+
+def _project_pass(results: list[FileResult], workers: _Workers, modules: dict[str, str], settings: Settings,
+                  probe: Linter) -> None:
+    by_path = {r.path: i for i, r in enumerate(results)}
+    summaries = {r.summary.module: r.summary for r in results if r.summary is not None}
+    index = ProjectIndex(list(summaries.values()), settings.helper_depth)
+
+    # 1b-1: files that name a project coroutine but were skipped by the byte pre-filter (AL201 in sync code).
+    if settings.enabled & {"AL201", "AL206"}:
+        # A module-level coroutine function, and the last part of its module's name (`from .db import save`).
+        wanted_names: dict[bytes, set[bytes]] = {}
+        for summary in summaries.values():
+            for name in summary.coroutine_names:
+                wanted_names.setdefault(name.encode(), set()).add(summary.module.rsplit(".", 1)[-1].encode())
+        again = []
+        for r in results:
+            if r.parsed or r.findings or not wanted_names:
+                continue
+            try:
+                words = set(_WORD.findall(Path(r.path).read_bytes()))
+            except OSError:
+                continue
+            if any(name in words and modules_named & words for name, modules_named in wanted_names.items()):
+                again.append((r.path, True, False))
+        for fresh in workers.map(again):
+            results[by_path[fresh.path]] = fresh
+            if fresh.summary is not None:
+                summaries[fresh.summary.module] = fresh.summary
+                index.add(fresh.summary)
+
+    # 1b-2: modules reached by helper chains that nobody parsed yet (AL107).
+    if "AL107" in settings.enabled:
+        frontier = {d.target for r in results for d in r.deferred if d.kind == "blocking-helper"}
+        seen: set[str] = set()
+        attempted: set[str] = set(summaries)
+        for _ in range(settings.helper_depth + 1):
+            wanted: dict[str, str] = {}
+            next_frontier: set[str] = set()
+            for target in frontier - seen:
+                seen.add(target)
+                fn = index.function(target)
+                if fn is not None:
+                    if not fn.is_async and fn.blocking is None:
+                        next_frontier.update(fn.calls)
+                    continue
+                module = _module_of(target, modules)
+                if module is not None and module not in attempted:
+                    wanted[module] = modules[module]
+                    next_frontier.add(target)  # ask again once its module is known
+            if not wanted and not next_frontier - seen:
+                break
+            for fresh in workers.map([(path, True, True) for path in wanted.values()]):
+                if fresh.summary is not None:
+                    summaries[fresh.summary.module] = fresh.summary
+                    index.add(fresh.summary)
+            attempted.update(wanted)  # parsed, or failed to: never asked for again
+            seen -= {t for t in next_frontier if _module_of(t, modules) in wanted}
+            frontier = next_frontier
+        index._chains.clear()
+
+    # 2: confirm the deferred findings; only files with confirmed ones are read again, to place them.
+    linter = workers._linter()
+    for r in results:
+        confirmed = [(item, message) for item in r.deferred if (message := index.resolve(item)) is not None]
+        r.deferred = []
+        if not confirmed:
+            continue
+        placed = linter.place_confirmed(r.path, confirmed)
+        r.findings.extend(placed.findings)
+        for code, count in placed.suppressed.items():
+            r.suppressed[code] = r.suppressed.get(code, 0) + count
+        r.findings.sort(key=lambda f: f.sort_key())

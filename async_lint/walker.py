@@ -86,7 +86,7 @@ class Scope:
     """A module, class, function or lambda body: where names are bound and whether it runs on the event loop."""
 
     __slots__ = ("kind", "node", "parent", "is_async", "name", "bindings", "declared_global", "attr_assigns",
-                 "self_name", "class_scope", "qualname")
+                 "self_name", "class_scope", "qualname", "has_yield", "defines_callable")
 
     def __init__(self, kind: str, node: cst.CSTNode, parent: Scope | None, name: str = "", is_async: bool = False):
         self.kind = kind
@@ -99,6 +99,8 @@ class Scope:
         self.attr_assigns: dict[str, list[Any]] = {}  # class scopes: self.<attr> = value / attr: annotation
         self.self_name: str | None = None  # methods: the name of the first parameter
         self.class_scope: Scope | None = None  # methods: the class they belong to
+        self.has_yield = False  # functions: a generator (an `async def` with yield makes no coroutine)
+        self.defines_callable = False  # functions: defines a nested def or lambda (a factory may return it)
         parent_q = parent.qualname if parent is not None and parent.kind != "module" else ""
         self.qualname = f"{parent_q}.{name}" if parent_q else name
 
@@ -214,6 +216,8 @@ def collect(module: cst.Module) -> Facts:
 
         if t is cst.FunctionDef:
             scope.bind(node.name.value, ("def", node))
+            if scope.kind in ("function", "lambda"):
+                scope.defines_callable = True
             is_method = scope.kind == "class"
             fscope = Scope("function", node, scope, node.name.value, is_async=node.asynchronous is not None)
             if is_method:
@@ -243,6 +247,8 @@ def collect(module: cst.Module) -> Facts:
             continue
 
         if t is cst.Lambda:
+            if scope.kind == "function":
+                scope.defines_callable = True
             lscope = Scope("lambda", node, scope, "<lambda>")
             facts.scopes.append(lscope)
             scope_of[id(node)] = lscope
@@ -327,8 +333,9 @@ def collect(module: cst.Module) -> Facts:
         elif t is cst.Global or t is cst.Nonlocal:
             for item in node.names:
                 scope.declared_global.add(item.name.value)
-        elif t is cst.Del:
-            pass
+        elif t is cst.Yield:
+            if scope.kind == "function":
+                scope.has_yield = True
         elif t is cst.MatchAs or t is cst.MatchStar:
             if getattr(node, "name", None) is not None:
                 _bind_target(scope, node.name, ("other", None))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from async_lint.config import Settings
 from async_lint.catalog import load_catalog
-from async_lint.engine import Linter
+from async_lint.runner import lint_paths
 
 FIXTURES = Path(__file__).parent / "fixtures"
 _EXPECT = re.compile(r"#\s*error:\s*(?P<codes>AL\d{3}(?:\s*,\s*AL\d{3})*)")
@@ -40,5 +40,7 @@ def selection_of(path: Path) -> tuple[str, ...]:
 
 
 def lint(path: Path, *selectors: str):
+    """Lint one file with the project pass (its own module is the project), as the CLI would."""
     settings = settings_for(*(selectors or selection_of(path)))
-    return Linter(settings).lint_path(str(path))
+    [result] = lint_paths([str(path)], settings, jobs=1)
+    return result

@@ -40,8 +40,13 @@ class Rule:
         return {}
 
 
+_loaded = False
+
+
 def all_rules() -> list[type[Rule]]:
-    if not REGISTRY:
+    global _loaded
+    if not _loaded:
         for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
             importlib.import_module(f"{__name__}.{info.name}")
+        _loaded = True
     return REGISTRY

@@ -6,9 +6,11 @@ from typing import Iterator
 
 import libcst as cst
 
+from async_lint.catalog import ApiEntry, Catalog
 from async_lint.checks import Rule
 from async_lint.context import FileContext
 from async_lint.finding import Report
+from async_lint.resolve import Resolver
 from async_lint.walker import Scope, dotted_name
 
 
@@ -33,6 +35,20 @@ def function_label(scope: Scope) -> str:
     return f"async def {scope.name}"
 
 
+def blocking_entry(call: cst.Call, scope: Scope, resolver: Resolver, catalog: Catalog) -> ApiEntry | None:
+    """The catalog entry of a blocking call (AL101-AL106), or None; non-blocking forms excluded."""
+    callee = resolver.callee(call.func, scope)
+    if callee is None:
+        return None
+    entry = catalog.blocking.get(callee)
+    if entry is None:
+        return None
+    form = catalog.nonblocking_forms.get(callee)
+    if form is not None and is_nonblocking_form(call, *form):
+        return None
+    return entry
+
+
 class BlockingCall(Rule):
     """A catalog-listed blocking call made directly in the body of an `async def`."""
 
@@ -43,19 +59,13 @@ class BlockingCall(Rule):
         for call, scope in ctx.facts.calls:
             if not scope.in_async_function:
                 continue
-            callee = ctx.callee(call, scope)
-            if callee is None:
-                continue
-            entry = catalog.blocking.get(callee)
+            entry = blocking_entry(call, scope, ctx.resolver, catalog)
             if entry is None or entry.code not in self.enabled:
-                continue
-            form = catalog.nonblocking_forms.get(callee)
-            if form is not None and is_nonblocking_form(call, *form):
                 continue
             yield Report(
                 entry.code,
                 call,
-                f"`{shown(call, callee)}()` blocks the event loop in `{function_label(scope)}`: {entry.why}",
+                f"`{shown(call, entry.name)}()` blocks the event loop in `{function_label(scope)}`: {entry.why}",
                 f"use {entry.suggest}",
             )
         for with_node, scope in ctx.facts.withs:

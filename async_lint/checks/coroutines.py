@@ -1,0 +1,233 @@
+"""AL201-AL206: coroutines that never run, tasks that vanish, event loops used wrongly.
+
+Whether a project function is an `async def` may be known only from another file; such findings are deferred
+to the project index (see async_lint.index). Library coroutine APIs come from the catalog's [[coroutines]].
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import libcst as cst
+
+from async_lint.checks import Rule
+from async_lint.context import FileContext
+from async_lint.finding import Report
+from async_lint.walker import Facts, Scope, children, dotted_name
+
+_CONDITION_PARENTS = (cst.If, cst.While, cst.IfExp, cst.Assert)
+# What a coroutine object itself offers: using these is driving the coroutine, not forgetting it.
+_COROUTINE_ATTRS = {"__await__", "send", "throw", "close", "cr_frame", "cr_code", "cr_running", "cr_await",
+                    "__name__", "__qualname__"}
+# Builtins that use the value itself: handing them a coroutine object is always a mistake.
+_VALUE_USERS = {"builtins.len", "builtins.str", "builtins.int", "builtins.float", "builtins.bool",
+                "builtins.print", "builtins.list", "builtins.dict", "builtins.sorted", "builtins.sum",
+                "builtins.iter", "builtins.next", "json.dumps", "builtins.isinstance"}
+
+
+def _loop_like(func: cst.BaseExpression) -> bool:
+    """`loop.create_task`, `self._loop.run_until_complete`: a receiver named like an event loop."""
+    if not isinstance(func, cst.Attribute):
+        return False
+    receiver = dotted_name(func.value)
+    return receiver is not None and receiver.rsplit(".", 1)[-1].lstrip("_").endswith("loop")
+
+
+def _is_condition(node: cst.CSTNode, facts: Facts) -> bool:
+    parent = facts.parent_of(node)
+    while isinstance(parent, (cst.BooleanOperation, cst.UnaryOperation)):
+        if isinstance(parent, cst.UnaryOperation) and not isinstance(parent.operator, cst.Not):
+            return False
+        node, parent = parent, facts.parent_of(parent)
+    if isinstance(parent, _CONDITION_PARENTS):
+        return parent.test is node
+    return isinstance(node, cst.BooleanOperation) or (
+        isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not)
+    )
+
+
+class CoroutineMisuse:
+    """How a value that should have been awaited is used instead (shared by AL201's direct and deferred forms)."""
+
+    def __init__(self, ctx: FileContext):
+        self.ctx = ctx
+        self.facts = ctx.facts
+        self.consumers = ctx.catalog.pattern_table("coroutine-consumers")
+
+    def role(self, call: cst.Call, scope: Scope) -> str | None:
+        facts = self.facts
+        parent = facts.parent_of(call)
+        if isinstance(parent, cst.Await):
+            return None
+        if isinstance(parent, cst.Expr):
+            return "its result is discarded, so it never runs"
+        if _is_condition(call, facts):
+            return "it is used as a condition, which is always true"
+        direct = self._use(call, parent, scope)
+        if direct is not None:
+            return direct
+        if isinstance(parent, cst.Assign) and parent.value is call and len(parent.targets) == 1:
+            target = parent.targets[0].target
+            if isinstance(target, (cst.Tuple, cst.List)):
+                return "it is unpacked before being awaited"
+            if isinstance(target, cst.Name):
+                return self._next_use(parent, target.value, scope)
+        return None
+
+    def _use(self, node: cst.CSTNode, parent: cst.CSTNode | None, scope: Scope) -> str | None:
+        """What an expression's immediate use does with the (unawaited) value."""
+        if isinstance(parent, cst.Attribute) and parent.value is node:
+            if parent.attr.value in _COROUTINE_ATTRS:
+                return None
+            return f"`.{parent.attr.value}` is looked up on the coroutine object, not on its result"
+        if isinstance(parent, cst.Subscript) and parent.value is node:
+            return "it is subscripted before being awaited"
+        if isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is node and parent.asynchronous is None:
+            return "it is iterated before being awaited"
+        if isinstance(parent, cst.Comparison):
+            return "it is compared before being awaited"
+        if isinstance(parent, cst.BinaryOperation):
+            return "it is used in arithmetic before being awaited"
+        if isinstance(parent, cst.FormattedStringExpression):
+            return "it is formatted into a string instead of its result"
+        if isinstance(parent, cst.Arg):
+            call = self.facts.parent_of(parent)
+            if isinstance(call, cst.Call) and parent.star == "":
+                callee = self.ctx.resolver.callee(call.func, scope)
+                if callee in _VALUE_USERS:
+                    return f"it is passed to `{callee.removeprefix('builtins.')}()` before being awaited"
+        return None
+
+    def _next_use(self, assign: cst.Assign, name: str, scope: Scope) -> str | None:
+        """The first use of `name` after `assign` in the same function: does it treat the coroutine as a value?"""
+        body = scope.node.body if isinstance(scope.node, (cst.FunctionDef, cst.Module)) else None
+        if body is None:
+            return None
+        stack: list[cst.CSTNode] = [body] if isinstance(body, cst.CSTNode) else list(reversed(body))
+        passed = False
+        while stack:
+            node = stack.pop()
+            if node is assign:
+                passed = True
+                continue
+            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                continue
+            if passed and isinstance(node, cst.Name) and node.value == name:
+                parent = self.facts.parent_of(node)
+                if isinstance(parent, cst.Await):
+                    return None
+                if _is_condition(node, self.facts):
+                    return f"`{name}` is tested before being awaited, which is always true"
+                use = self._use(node, parent, scope)
+                return f"`{name}` holds the coroutine: {use}" if use is not None else None
+            stack.extend(reversed(list(children(node))))
+        return None
+
+
+class CoroutineRules(Rule):
+    codes = ("AL201", "AL202", "AL203", "AL204", "AL205", "AL206")
+
+    def check(self, ctx: FileContext) -> Iterator[Report]:
+        enabled = self.enabled
+        coroutines = ctx.catalog.pattern_table("coroutines")
+        takers = ctx.catalog.pattern_table("callable-takers")
+        misuse = CoroutineMisuse(ctx)
+        project = ctx.resolver.project_lookup
+        facts = ctx.facts
+        for call, scope in facts.calls:
+            func = call.func
+            callee = None
+            if "AL201" in enabled:
+                role = misuse.role(call, scope)
+                if role is not None:
+                    callee = ctx.callee(call, scope)
+                    shown = dotted_name(func) or callee
+                    message = f"`{shown}()` returns a coroutine that is never awaited: {role}"
+                    suggestion = "add `await`" if scope.in_async_function else (
+                        "await it from an `async def`, or run it with `asyncio.run()`")
+                    if callee is not None and coroutines.get(callee) is not None:
+                        yield Report("AL201", call, message, suggestion)
+                    elif callee is not None and project is not None and project(callee):
+                        yield Report("AL201", call, message, suggestion, defer=("coroutine", callee))
+            if not isinstance(func, (cst.Name, cst.Attribute)):
+                continue
+            name = func.attr.value if isinstance(func, cst.Attribute) else func.value
+            if name in ("create_task", "ensure_future") and "AL202" in enabled:
+                if isinstance(facts.parent_of(call), cst.Expr):
+                    callee = callee or ctx.callee(call, scope)
+                    if callee in ("asyncio.create_task", "asyncio.ensure_future",
+                                  "asyncio.AbstractEventLoop.create_task") or (callee is None and _loop_like(func)):
+                        yield Report(
+                            "AL202", call,
+                            f"the task from `{dotted_name(func) or callee}()` is not kept: the event loop holds "
+                            "only a weak reference, so it can be garbage-collected before it finishes",
+                            "keep a reference (`tasks.add(task); task.add_done_callback(tasks.discard)`) or use "
+                            "`asyncio.TaskGroup`",
+                        )
+            elif name == "get_event_loop" and "AL203" in enabled and scope.in_async_function:
+                if (callee or ctx.callee(call, scope)) == "asyncio.get_event_loop":
+                    yield Report("AL203", call,
+                                 f"`asyncio.get_event_loop()` inside `async def {scope.name}`: the running loop is "
+                                 "known here", "use `asyncio.get_running_loop()`")
+            elif name in ("run", "run_until_complete") and "AL205" in enabled and scope.in_async_function:
+                callee = callee or ctx.callee(call, scope)
+                if callee in ("asyncio.run", "anyio.run", "trio.run", "asyncio.AbstractEventLoop.run_until_complete",
+                              "asyncio.Runner.run") or (callee is None and name == "run_until_complete"
+                                                        and _loop_like(func)):
+                    yield Report("AL205", call,
+                                 f"`{dotted_name(func) or callee}()` inside `async def {scope.name}` starts a nested "
+                                 "event loop and raises \"cannot be called from a running event loop\"",
+                                 "`await` the coroutine instead")
+            if "AL206" in enabled:
+                yield from self._callable_taker(ctx, call, scope, func, takers, coroutines)
+        if "AL204" in enabled:
+            yield from self._cached_coroutines(ctx)
+
+    def _callable_taker(self, ctx, call, scope, func, takers, coroutines) -> Iterator[Report]:
+        attr = func.attr.value if isinstance(func, cst.Attribute) else func.value
+        if attr not in ("add_task", "to_thread", "run_in_executor", "run_in_threadpool", "run_sync"):
+            return
+        callee = ctx.callee(call, scope)
+        entry = takers.get(callee) if callee is not None else None
+        if entry is None:
+            receiver = dotted_name(func.value) if isinstance(func, cst.Attribute) else None
+            if callee is None and attr == "add_task" and receiver and "background" in receiver.lower():
+                entry = {"position": 0}
+            elif callee is None and attr == "run_in_executor" and _loop_like(func):
+                entry = {"position": 1}
+            else:
+                return
+        positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+        if len(positional) <= entry["position"]:
+            return
+        inner = positional[entry["position"]].value
+        if not isinstance(inner, cst.Call):
+            return
+        inner_callee = ctx.callee(inner, scope)
+        if inner_callee is None:
+            return
+        shown = dotted_name(inner.func) or inner_callee
+        outer = dotted_name(func) or callee
+        message = (f"`{shown}(...)` is called and its result passed to `{outer}()`, which expects the function "
+                   "itself")
+        suggestion = f"pass `{shown}` and its arguments separately: `{outer}(…, {shown}, <args>)`"
+        if coroutines.get(inner_callee) is not None:
+            yield Report("AL206", inner, message, suggestion)
+        elif ctx.resolver.project_lookup is not None and ctx.resolver.project_lookup(inner_callee):
+            yield Report("AL206", inner, message, suggestion, defer=("callable", inner_callee))
+
+    def _cached_coroutines(self, ctx: FileContext) -> Iterator[Report]:
+        for node, fscope in ctx.facts.functions:
+            if not fscope.is_async or fscope.parent is None:
+                continue
+            for decorator in node.decorators:
+                expr = decorator.decorator
+                target = expr.func if isinstance(expr, cst.Call) else expr
+                qualified = ctx.resolver.qualify(target, fscope.parent)
+                if qualified in ("functools.lru_cache", "functools.cache"):
+                    yield Report(
+                        "AL204", decorator,
+                        f"`@{qualified.split('.')[-1]}` on `async def {node.name.value}` caches the coroutine "
+                        "object: the second call gets an already awaited coroutine and raises RuntimeError",
+                        "use `async_lru.alru_cache` or cache the awaited result",
+                    )

@@ -1,0 +1,36 @@
+"""AL107: an `async def` calls a project sync function that blocks further down (answered by the project index)."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import libcst as cst
+
+from async_lint.checks import Rule
+from async_lint.context import FileContext
+from async_lint.finding import Report
+from async_lint.walker import dotted_name
+
+
+class BlockingHelper(Rule):
+    codes = ("AL107",)
+
+    def check(self, ctx: FileContext) -> Iterator[Report]:
+        project = ctx.resolver.project_lookup
+        if project is None:
+            return
+        blocking = ctx.catalog.blocking
+        for call, scope in ctx.facts.calls:
+            if not scope.in_async_function or isinstance(ctx.facts.parent_of(call), cst.Await):
+                continue
+            callee = ctx.callee(call, scope)
+            if callee is None or not project(callee) or blocking.get(callee) is not None:
+                continue
+            shown = dotted_name(call.func) or callee
+            yield Report(
+                "AL107",
+                call,
+                f"`{shown}()` blocks the event loop in `async def {scope.name}` through sync helpers: {{chain}}",
+                f"run it in a thread: `await asyncio.to_thread({shown}, ...)`, or make the helper async",
+                defer=("blocking-helper", callee),
+            )

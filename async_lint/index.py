@@ -1,0 +1,253 @@
+"""The project index: what every module defines, so checks can follow calls across files.
+
+Each file yields a `ModuleSummary` (plain data: picklable and cacheable by content) while it is linted. Checks
+that need another file's answer (is `save_order` an `async def`? does `slow_report` block further down?) do not
+wait for it: they emit a `Deferred` finding, already positioned, naming the question. Once every summary is
+merged, `ProjectIndex.resolve` answers the questions; a changed file thus changes the answers for its dependents
+on the next run without re-linting them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+# ---------------------------------------------------------------------------------------------------- naming
+
+
+def module_name_for(path: Path) -> tuple[str, bool]:
+    """Dotted module name of a file from its `__init__.py` chain (src layouts work the same), and whether it
+    is a package's `__init__`. A file outside any package is a top-level module named after its stem."""
+    path = path.absolute()
+    is_package = path.name in ("__init__.py", "__init__.pyi")
+    parts = [] if is_package else [path.name.rsplit(".", 1)[0]]
+    folder = path.parent
+    while (folder / "__init__.py").is_file() or (folder / "__init__.pyi").is_file():
+        parts.append(folder.name)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    if not parts:
+        parts = [path.parent.name]
+    return ".".join(reversed(parts)), is_package
+
+
+def package_root(path: Path) -> Path | None:
+    """The top folder of the package a file belongs to (None for a file outside any package)."""
+    folder = path.absolute().parent
+    top = None
+    while (folder / "__init__.py").is_file():
+        top = folder
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    return top
+
+
+# ---------------------------------------------------------------------------------------------------- summaries
+
+
+@dataclass
+class FunctionSummary:
+    qualname: str
+    is_async: bool
+    returns_coroutine: bool  # an `async def` that is not a generator and not wrapped into something else
+    may_return_callable: bool  # defines a nested def/lambda or uses functools.partial: maybe a factory
+    blocking: tuple[str, str, int] | None = None  # first direct blocking call: (callee, code, line)
+    calls: tuple[str, ...] = ()  # project callees called directly (not awaited)
+
+
+@dataclass
+class ClassSummary:
+    qualname: str
+    bases: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ()
+
+
+@dataclass
+class ModuleSummary:
+    module: str
+    path: str
+    is_package: bool = False
+    imports: dict[str, str] = field(default_factory=dict)  # module-level name -> qualified (re-exports)
+    variables: dict[str, str] = field(default_factory=dict)  # module-level instance -> its class (`payments`)
+    functions: dict[str, FunctionSummary] = field(default_factory=dict)
+    classes: dict[str, ClassSummary] = field(default_factory=dict)
+    shared: dict[str, set[str]] = field(default_factory=dict)
+
+    @property
+    def coroutine_names(self) -> set[str]:
+        """Module-level coroutine functions (methods need a typed receiver, found only in parsed files)."""
+        prefix = self.module + "."
+        return {q[len(prefix):] for q, f in self.functions.items()
+                if f.returns_coroutine and "." not in q[len(prefix):]}
+
+
+@dataclass
+class Deferred:
+    """A finding that stands only if the project index says so. It carries no position: computing positions
+    costs a codegen pass, so the file is re-read only for the few that the index confirms."""
+
+    kind: str  # "coroutine" | "callable" | "blocking-helper" | "unless-shared"
+    target: str  # the qualified name asked about (for unless-shared: "key\0value")
+    code: str
+    message: str
+    suggestion: str | None
+    locator: int  # the reported call's index in the walker's `facts.calls` of this file
+
+
+# ---------------------------------------------------------------------------------------------------- the index
+
+
+class ProjectIndex:
+    def __init__(self, summaries: list[ModuleSummary], helper_depth: int = 4):
+        self.helper_depth = helper_depth
+        self.modules: dict[str, ModuleSummary] = {}
+        self.functions: dict[str, FunctionSummary] = {}
+        self.classes: dict[str, ClassSummary] = {}
+        self.paths: dict[str, str] = {}  # function qualname -> file path
+        self._shared: dict[str, set[str]] = {}
+        for summary in summaries:
+            self.add(summary)
+        self._chains: dict[str, list[str] | None] = {}
+
+    def add(self, summary: ModuleSummary) -> None:
+        self.modules[summary.module] = summary
+        self.functions.update(summary.functions)
+        for qualname in summary.functions:
+            self.paths[qualname] = summary.path
+        self.classes.update(summary.classes)
+        for key, values in summary.shared.items():
+            self._shared.setdefault(key, set()).update(values)
+
+    def shared(self, key: str) -> set[str]:
+        return self._shared.get(key, set())
+
+    # ------------------------------------------------------------------ lookups
+    def _follow_reexport(self, qualname: str) -> str | None:
+        """`app.geocode` where app/__init__.py has `from .helpers import geocode` -> `app.helpers.geocode`;
+        `app.services.payments.charge` where `payments = PaymentsClient()` -> `...PaymentsClient.charge`."""
+        parts = qualname.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            module = self.modules.get(".".join(parts[:cut]))
+            if module is None:
+                continue
+            target = module.imports.get(parts[cut]) or module.variables.get(parts[cut])
+            if target is None:
+                return None
+            return ".".join([target, *parts[cut + 1:]])
+        return None
+
+    def function(self, qualname: str) -> FunctionSummary | None:
+        """The function a qualified name denotes: direct, a method found through project base classes, a
+        class's `__init__` for a constructor call, or through re-exports."""
+        for _ in range(6):
+            found = self.functions.get(qualname)
+            if found is not None:
+                return found
+            owner, _, attr = qualname.rpartition(".")
+            if owner in self.classes:
+                method = self.method(owner, attr)
+                if method is not None:
+                    return method
+            if qualname in self.classes:
+                return self.method(qualname, "__init__")
+            followed = self._follow_reexport(qualname)
+            if followed is None or followed == qualname:
+                return None
+            qualname = followed
+        return None
+
+    def resolve_class(self, qualname: str) -> str | None:
+        for _ in range(6):
+            if qualname in self.classes:
+                return qualname
+            followed = self._follow_reexport(qualname)
+            if followed is None:
+                return None
+            qualname = followed
+        return None
+
+    def method(self, class_qualname: str, name: str, seen: set[str] | None = None) -> FunctionSummary | None:
+        seen = seen if seen is not None else set()
+        if class_qualname in seen:
+            return None
+        seen.add(class_qualname)
+        found = self.functions.get(f"{class_qualname}.{name}")
+        if found is not None:
+            return found
+        cls = self.classes.get(class_qualname)
+        for base in cls.bases if cls else ():
+            resolved = self.resolve_class(base)
+            if resolved is not None:
+                found = self.method(resolved, name, seen)
+                if found is not None:
+                    return found
+        return None
+
+    def blocking_chain(self, qualname: str, depth: int | None = None, seen: frozenset[str] = frozenset()
+                       ) -> list[str] | None:
+        """[helper qualnames..., "callee (path:line)"] when a sync project function blocks within `depth` calls."""
+        depth = self.helper_depth if depth is None else depth
+        fn = self.function(qualname)
+        if fn is None or fn.is_async or depth <= 0 or fn.qualname in seen:
+            return None
+        key = f"{fn.qualname}@{depth}"
+        if key in self._chains:
+            return self._chains[key]
+        self._chains[key] = None  # cycle guard while computing
+        result = None
+        if fn.blocking is not None:
+            callee, _code, line = fn.blocking
+            result = [fn.qualname, f"{callee} ({_short(self.paths.get(fn.qualname, '?'))}:{line})"]
+        else:
+            for callee in fn.calls:
+                below = self.blocking_chain(callee, depth - 1, seen | {fn.qualname})
+                if below is not None:
+                    result = [fn.qualname, *below]
+                    break
+        self._chains[key] = result
+        return result
+
+    def local_name(self, qualname: str) -> str:
+        """A function's name inside its module: `Exporter.__init__` for `app.export.Exporter.__init__`."""
+        parts = qualname.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            if ".".join(parts[:cut]) in self.modules:
+                return ".".join(parts[cut:])
+        return parts[-1]
+
+    # ------------------------------------------------------------------ answering deferred findings
+    def resolve(self, item: Deferred) -> str | None:
+        """The finding's message if the index confirms it, else None."""
+        if item.kind == "coroutine":
+            fn = self.function(item.target)
+            return item.message if fn is not None and fn.returns_coroutine else None
+        if item.kind == "callable":
+            fn = self.function(item.target)
+            if fn is None or item.target in self.classes:
+                return None
+            if fn.returns_coroutine or not (fn.may_return_callable or fn.is_async):
+                return item.message
+            return None
+        if item.kind == "blocking-helper":
+            chain = self.blocking_chain(item.target)
+            if chain is None:
+                return None
+            names = [self.local_name(q) for q in chain[:-1]] + [chain[-1].removeprefix("builtins.")]
+            return item.message.replace("{chain}", " → ".join(names))
+        if item.kind == "unless-shared":
+            key, _, value = item.target.partition("\0")
+            return None if value in self.shared(key) else item.message
+        raise ValueError(f"unknown deferred kind {item.kind!r}")
+
+
+def _short(path: str) -> str:
+    import os
+
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel

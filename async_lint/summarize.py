@@ -1,0 +1,91 @@
+"""A module's entry in the project index, computed from the facts the walker already collected."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from async_lint.catalog import Catalog
+from async_lint.checks.blocking import blocking_entry
+from async_lint.index import ClassSummary, FunctionSummary, ModuleSummary
+from async_lint.positions import spans
+from async_lint.resolve import Resolver
+from async_lint.walker import Facts, dotted_name
+
+MAX_CALLS = 200
+
+
+def is_awaited(call: cst.Call, facts: Facts) -> bool:
+    return isinstance(facts.parent_of(call), cst.Await)
+
+
+def summarize(facts: Facts, resolver: Resolver, catalog: Catalog, path: str, module: str, is_package: bool,
+              is_project) -> ModuleSummary:
+    summary = ModuleSummary(module=module, path=path, is_package=is_package)
+    for name, bindings in facts.module_scope.bindings.items():
+        imported = [payload for kind, payload in bindings if kind == "import"]
+        if len(imported) == 1 and len(bindings) == 1:
+            summary.imports[name] = resolver._absolute(imported[0])
+        elif not imported and bindings[0][0] in ("assign", "ann"):
+            typed = resolver.name_type(name, facts.module_scope)
+            if typed is not None:
+                summary.variables[name] = typed
+
+    non_coroutine = catalog.pattern_table("non-coroutine-decorators")
+    by_scope = {}
+    for node, fscope in facts.functions:
+        qualname = f"{module}.{fscope.qualname}"
+        decorators = []
+        for decorator in node.decorators:
+            expr = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+            decorators.append(resolver.qualify(expr, fscope.parent) or dotted_name(expr) or "")
+        wraps = any(non_coroutine.get(d) is not None for d in decorators)
+        fn = FunctionSummary(
+            qualname=qualname,
+            is_async=fscope.is_async,
+            returns_coroutine=fscope.is_async and not fscope.has_yield and not wraps,
+            may_return_callable=fscope.defines_callable,
+        )
+        summary.functions[qualname] = fn
+        by_scope[id(fscope)] = fn
+
+    # Direct calls of sync functions: the first blocking one, and the project functions they call.
+    blocking_nodes: dict[int, tuple[FunctionSummary, cst.Call, str, str]] = {}
+    calls: dict[int, list[str]] = {}
+    for call, scope in facts.calls:
+        fn = by_scope.get(id(scope))
+        if fn is None or fn.is_async:
+            continue
+        if id(fn) not in blocking_nodes:
+            entry = blocking_entry(call, scope, resolver, catalog)
+            if entry is not None:
+                blocking_nodes[id(fn)] = (fn, call, entry.name, entry.code)
+                continue
+        callee = resolver.callee(call.func, scope)
+        if callee is not None and is_project(callee) and not is_awaited(call, facts):
+            if callee.endswith("partial"):
+                fn.may_return_callable = True
+            found = calls.setdefault(id(fn), [])
+            if callee not in found and len(found) < MAX_CALLS:
+                found.append(callee)
+        elif callee in ("functools.partial", "functools.partialmethod"):
+            fn.may_return_callable = True
+    if blocking_nodes:
+        where = spans(facts.module, [call for _, call, _, _ in blocking_nodes.values()])
+        for fn, call, callee, code in blocking_nodes.values():
+            fn.blocking = (callee, code, where[id(call)][0])
+    for fn in summary.functions.values():
+        fn.calls = tuple(calls.get(id(fn), ()))
+
+    methods: dict[int, list[str]] = {}
+    for node, fscope in facts.functions:
+        if fscope.class_scope is not None:
+            methods.setdefault(id(fscope.class_scope), []).append(node.name.value)
+    for node, cscope in facts.classes:
+        bases = []
+        for arg in node.bases:
+            base = resolver.qualify(arg.value, cscope.parent) if cscope.parent else None
+            if base is not None:
+                bases.append(base)
+        qualname = f"{module}.{cscope.qualname}"
+        summary.classes[qualname] = ClassSummary(qualname, tuple(bases), tuple(methods.get(id(cscope), ())))
+    return summary

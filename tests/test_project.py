@@ -1,0 +1,47 @@
+"""Cross-module resolution: the multi-file fixture package under tests/fixtures/project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers import FIXTURES, expectations, settings_for
+
+from async_lint.index import module_name_for
+from async_lint.runner import lint_paths
+
+PROJECT = FIXTURES / "project"
+
+
+def _findings(paths, *codes):
+    settings = settings_for(*codes, root=PROJECT)
+    return lint_paths([str(p) for p in paths], settings, jobs=1)
+
+
+def test_cross_module_findings_match_expectations():
+    files = sorted(PROJECT.rglob("*.py"))
+    results = _findings(files, "AL107", "AL201", "AL206")
+    found = {(Path(f.path).relative_to(PROJECT).as_posix(), f.row, f.code) for r in results for f in r.findings}
+    expected = {(p.relative_to(PROJECT).as_posix(), row, code) for p in files for row, code in expectations(p)}
+    assert expected, "the project fixture must have expectations"
+    assert found == expected
+
+
+def test_linting_one_file_still_indexes_its_package():
+    """pre-commit passes only changed files; the index must still see the rest of the package."""
+    main = PROJECT / "app" / "main.py"
+    [result] = _findings([main], "AL107", "AL201", "AL206")
+    assert {(f.row, f.code) for f in result.findings} == expectations(main)
+
+
+def test_chain_message_names_every_step_and_the_blocking_line():
+    [result] = _findings([PROJECT / "app" / "main.py"], "AL107")
+    messages = [f.message for f in result.findings if "slow_report()" in f.message and f.row == 28]
+    assert len(messages) == 1
+    assert "slow_report → pause_for_rate_limit → time.sleep (" in messages[0]
+    assert "helpers.py:7)" in messages[0]
+
+
+def test_module_names():
+    assert module_name_for(PROJECT / "app" / "services" / "payments.py") == ("app.services.payments", False)
+    assert module_name_for(PROJECT / "app" / "__init__.py") == ("app", True)
+    assert module_name_for(FIXTURES / "AL101.py") == ("AL101", False)

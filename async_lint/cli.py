@@ -24,6 +24,8 @@ from async_lint.config import ConfigError, Overrides, build_settings
 from async_lint.discovery import discover
 from async_lint.finding import Finding
 from async_lint.reporters import FORMATS, write_concise, write_full, write_github, write_json, write_statistics
+from async_lint.fixer import run_fixes, unified_diff, write_atomically
+from async_lint.reporters import display_path
 from async_lint.runner import lint_paths
 
 
@@ -31,6 +33,22 @@ def _codes(values: tuple[str, ...]) -> list[str] | None:
     if not values:
         return None
     return [code.strip() for value in values for code in value.split(",") if code.strip()]
+
+
+def summary_line(findings: list[Finding], fixed: int, unsafe_fixes: bool, where: str) -> str:
+    """`Found 12 findings (5 fixable with --fix, 3 more with --unsafe-fixes) in 143 files, 0.8 s.`"""
+    safe = sum(1 for f in findings if f.fix is not None and f.fix.applicability == "safe")
+    unsafe = sum(1 for f in findings if f.fix is not None and f.fix.applicability == "unsafe")
+    noun = "finding" if len(findings) + fixed == 1 else "findings"
+    parts = []
+    if fixed:
+        parts.append(f"{fixed} fixed, {len(findings)} remaining")
+    if safe:
+        parts.append(f"{safe} fixable with --fix")
+    if unsafe and not unsafe_fixes:
+        parts.append(f"{unsafe} more with --unsafe-fixes")
+    detail = f" ({', '.join(parts)})" if parts else ""
+    return f"Found {len(findings) + fixed} {noun}{detail} {where}."
 
 
 def _fail(message: str) -> None:
@@ -59,9 +77,13 @@ def cli() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: CPUs).")
 @click.option("--show-traceback", is_flag=True, help="Print the traceback of internal errors (AL002).")
+@click.option("--fix", is_flag=True, help="Apply safe fixes, writing the files.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff: apply unsafe fixes too.")
+@click.option("--diff", is_flag=True, help="Print the diff the fixes would make and write nothing (exit 1 if any).")
 def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...], extend_select: tuple[str, ...],
           exclude: tuple[str, ...], output_format: str | None, exit_zero: bool, statistics: bool,
-          config_file: Path | None, quiet: bool, jobs: int | None, show_traceback: bool) -> None:
+          config_file: Path | None, quiet: bool, jobs: int | None, show_traceback: bool, fix: bool,
+          unsafe_fixes: bool, diff: bool) -> None:
     """Lint PATHS (files or folders; default: the current folder)."""
     started = time.perf_counter()
     targets = list(paths) or [Path(".")]
@@ -85,17 +107,41 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
     for path, problem in found.problems:
         err.print(f"[yellow]warning:[/] {path}: {problem}", markup=True)
 
+    out = Console(highlight=False, soft_wrap=True)
+    files = [str(p) for p in found.files]
+    outcome = None
+    if fix or diff:
+        outcome = run_fixes(files, settings, unsafe_fixes, jobs)
+        results = outcome.results
+        if diff:
+            for path in sorted(outcome.fixed):
+                sys.stdout.write(unified_diff(display_path(path), outcome.original[path], outcome.fixed[path]))
+        else:
+            for path in sorted(outcome.fixed):
+                problem = write_atomically(path, outcome.fixed[path])
+                if problem:
+                    outcome.problems.append((path, problem))
+        for path, problem in outcome.problems:
+            err.print(f"[yellow]warning:[/] {escape(display_path(path))}: {escape(problem)}", markup=True)
+    else:
+        results = lint_paths(files, settings, jobs)
+
     findings: list[Finding] = []
     suppressed: Counter = Counter()
     internal_errors = 0
-    for result in lint_paths([str(p) for p in found.files], settings, jobs):
+    for result in results:
         findings.extend(result.findings)
         suppressed.update(result.suppressed)
         internal_errors += result.internal_errors
     findings.sort(key=Finding.sort_key)
 
     fmt = output_format or "full"
-    out = Console(highlight=False, soft_wrap=True)
+    if diff:
+        if not quiet:
+            changed = len(outcome.fixed)
+            err.print(f"{changed} file{'s' * (changed != 1)} would be changed ({outcome.applied} fixes)"
+                      if changed else "No fixes to apply.")
+        sys.exit(2 if internal_errors else 1 if outcome.fixed else 0)
     if statistics:
         write_statistics(out, findings, suppressed, catalog)
     elif fmt == "json":
@@ -113,12 +159,13 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
                 err.print(f"{finding.path}:\n{finding.suggestion}", markup=False)
     if not quiet and fmt in ("full", "concise") or statistics and not quiet:
         elapsed = time.perf_counter() - started
-        files = len(found.files)
-        if findings:
-            noun = "finding" if len(findings) == 1 else "findings"
-            out.print(f"Found {len(findings)} {noun} in {files} file{'s' * (files != 1)}, {elapsed:.1f} s.")
+        files_n = len(found.files)
+        in_files = f"in {files_n} file{'s' * (files_n != 1)}, {elapsed:.1f} s"
+        fixed = outcome.applied if outcome is not None else 0
+        if findings or fixed:
+            out.print(summary_line(findings, fixed, unsafe_fixes, in_files))
         else:
-            out.print(f"All checks passed! ({files} file{'s' * (files != 1)}, {elapsed:.1f} s)")
+            out.print(f"All checks passed! ({in_files})")
         if sum(suppressed.values()):
             out.print(f"{sum(suppressed.values())} suppressed by noqa.")
     if internal_errors:

@@ -20,7 +20,9 @@ from async_lint.positions import spans
 from async_lint.resolve import Resolver
 from async_lint.source import SKIP_FILE, SourceError, decode, is_suppressed
 from async_lint.summarize import summarize
-from async_lint.walker import collect
+from async_lint.walker import Facts, collect
+from async_lint.fixes import fix_info, nodes_to_place, source_lines
+from async_lint.checks import DEFERRED_FIXES
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 # Rules whose answers come from other files through the project index.
@@ -45,6 +47,7 @@ class Linter:
         self.settings = settings
         # Top-level names of the project's packages and modules: calls into them may be answered by the index.
         self.project_packages = project_packages
+        self.overlay: dict[str, bytes] = {}  # path -> content with fixes applied but not yet written
         self.catalog: Catalog = settings.catalog()
         self.rules: list[Rule] = [
             cls(settings.enabled) for cls in all_rules() if settings.enabled.intersection(cls.codes)
@@ -84,7 +87,15 @@ class Linter:
     def may_trigger(self, data: bytes) -> bool:
         return self.always_parse or any(t in data for t in self.triggers)
 
+    def read(self, path: str) -> bytes:
+        """A file's bytes: from the overlay of not-yet-written fixes, else from disk."""
+        if path in self.overlay:
+            return self.overlay[path]
+        return Path(path).read_bytes()
+
     def lint_path(self, path: str, force: bool = False, summary_only: bool = False) -> FileResult:
+        if path in self.overlay:
+            return self.lint_bytes(path, self.overlay[path], force=force, summary_only=summary_only)
         try:
             p = Path(path)
             if p.is_symlink() and not p.exists():
@@ -139,26 +150,34 @@ class Linter:
                 if report.defer is not None and report.code in self.settings.enabled:
                     kind, target = report.defer
                     result.deferred.append(Deferred(kind, target, report.code, report.message, report.suggestion,
-                                                    locators[id(report.node)]))
+                                                    locators[id(report.node)], report.deferred_fix))
         if immediate:
-            self.place(result, module, source.text, immediate)
+            self.place(result, facts, source.text, immediate)
         return result
 
     def place_confirmed(self, path: str, confirmed: list[tuple[Deferred, str]]) -> FileResult:
         """Findings for deferred reports the project index confirmed: the file is parsed again to place them."""
         result = FileResult(path)
         try:
-            source = decode(Path(path).read_bytes())
+            source = decode(self.read(path))
             module = cst.parse_module(source.text)
         except (OSError, SourceError, cst.ParserSyntaxError):
             return result  # the file changed under us; the next run will see it
-        calls = collect(module).calls
+        facts = collect(module)
         reports = [
-            Report(item.code, calls[item.locator][0], message, item.suggestion)
+            Report(item.code, facts.calls[item.locator][0], message, item.suggestion)
             for item, message in confirmed
-            if item.locator < len(calls)
+            if item.locator < len(facts.calls)
         ]
-        self.place(result, module, source.text, reports)
+        if any(item.fix for item, _ in confirmed):
+            module_name, is_package = module_name_for(Path(path))
+            resolver = Resolver(facts, self.catalog, module_name, project_lookup=self.project_type,
+                                is_package=is_package)
+            ctx = FileContext(path, module, facts, resolver, self.catalog, settings=self.settings)
+            for report, (item, _) in zip(reports, confirmed):
+                if item.fix:
+                    report.fix = DEFERRED_FIXES[item.fix](report.node, facts.calls[item.locator][1], ctx)
+        self.place(result, facts, source.text, reports)
         return result
 
     def project_type(self, qualified: str) -> str | None:
@@ -183,11 +202,17 @@ class Linter:
         )
         result.internal_errors += 1
 
-    def place(self, result: FileResult, module: cst.Module, text: str, reports: list[Report]) -> None:
-        """Turn reports into findings: positions (computed only now), per-file ignores, noqa."""
-        positions = spans(module, [report.node for report in reports])
+    def place(self, result: FileResult, facts: Facts, text: str, reports: list[Report]) -> None:
+        """Turn reports into findings: positions (computed only now), fixes, per-file ignores, noqa."""
+        module = facts.module
+        nodes = [report.node for report in reports]
+        for report in reports:
+            if report.fix is not None:
+                nodes.extend(nodes_to_place(module, report.fix))
+        positions = spans(module, nodes)
         ignored = self.ignored_codes(result.path)
-        lines = text.splitlines()
+        lines = source_lines(text)
+        newline = module.default_newline
         seen: set[tuple[str, int, int]] = set()
         for report in reports:
             if report.code in ignored or report.code not in self.settings.enabled:
@@ -209,6 +234,11 @@ class Linter:
                 suggestion=report.suggestion,
                 noqa_row=row,
             )
+            if report.fix is not None:
+                try:
+                    finding.fix = fix_info(report.fix, facts, positions, newline)
+                except KeyError:  # a node the fix needs has no position: offer no fix rather than a wrong one
+                    finding.fix = None
             if suppressed:
                 result.suppressed[report.code] = result.suppressed.get(report.code, 0) + 1
             else:

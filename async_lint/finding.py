@@ -16,9 +16,10 @@ class Report:
     node: cst.CSTNode
     message: str
     suggestion: str | None = None
-    fix: Any = None  # async_lint.fixes.Fix, attached by rules that can fix
+    fix: Any = None  # async_lint.fixes.FixSpec, attached by rules that can fix
     # (kind, target): the finding stands only if the project index confirms it, see async_lint.index.Deferred
     defer: tuple[str, str] | None = None
+    deferred_fix: str | None = None  # for deferred reports: the name of a fix builder in checks.DEFERRED_FIXES
 
 
 @dataclass
@@ -37,6 +38,8 @@ class FixInfo:
     applicability: str  # "safe" | "unsafe"
     message: str
     edits: list[Edit] = field(default_factory=list)
+    unless_awaited: str | None = None  # dropped when the project awaits this function somewhere
+    isolation: tuple[int, int, int, int] | None = None  # range no other fix may touch in the same round
 
 
 @dataclass

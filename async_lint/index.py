@@ -75,6 +75,7 @@ class ModuleSummary:
     functions: dict[str, FunctionSummary] = field(default_factory=dict)
     classes: dict[str, ClassSummary] = field(default_factory=dict)
     shared: dict[str, set[str]] = field(default_factory=dict)
+    awaited: set[str] = field(default_factory=set)  # short names of functions awaited here (`await x.save()`)
 
     @property
     def coroutine_names(self) -> set[str]:
@@ -95,6 +96,7 @@ class Deferred:
     message: str
     suggestion: str | None
     locator: int  # the reported call's index in the walker's `facts.calls` of this file
+    fix: str | None = None  # name of the fix builder in checks.DEFERRED_FIXES, rebuilt when placed
 
 
 # ---------------------------------------------------------------------------------------------------- the index
@@ -108,6 +110,7 @@ class ProjectIndex:
         self.classes: dict[str, ClassSummary] = {}
         self.paths: dict[str, str] = {}  # function qualname -> file path
         self._shared: dict[str, set[str]] = {}
+        self.awaited: set[str] = set()
         for summary in summaries:
             self.add(summary)
         self._chains: dict[str, list[str] | None] = {}
@@ -118,6 +121,7 @@ class ProjectIndex:
         for qualname in summary.functions:
             self.paths[qualname] = summary.path
         self.classes.update(summary.classes)
+        self.awaited |= summary.awaited
         for key, values in summary.shared.items():
             self._shared.setdefault(key, set()).update(values)
 

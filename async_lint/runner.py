@@ -132,12 +132,17 @@ def _module_of(qualname: str, modules: dict[str, str]) -> str | None:
 
 
 def lint_paths(paths: list[str], settings: Settings, jobs: int | None = None,
-               progress: Callable[[int], None] | None = None) -> list[FileResult]:
+               progress: Callable[[int], None] | None = None, overlay: dict[str, bytes] | None = None
+               ) -> list[FileResult]:
+    """Lint `paths` (in order). `overlay` holds contents that replace files on disk (fixes not yet written);
+    with one, everything runs in this process."""
     probe = Linter(settings)
     extra = _package_files(paths, settings) if probe.needs_index else []
     modules = _modules([*paths, *extra])
     packages = frozenset(name.split(".", 1)[0] for name in modules)
-    workers = _Workers(settings, packages, jobs or default_jobs())
+    workers = _Workers(settings, packages, 1 if overlay else (jobs or default_jobs()))
+    if overlay:
+        workers._linter().overlay = overlay
     try:
         results = workers.map([(p, False, False) for p in paths], progress)
         if probe.needs_index:
@@ -165,7 +170,7 @@ def _project_pass(results: list[FileResult], workers: _Workers, modules: dict[st
             if r.parsed or r.findings or not wanted_names:
                 continue
             try:
-                words = set(_WORD.findall(Path(r.path).read_bytes()))
+                words = set(_WORD.findall(workers._linter().read(r.path)))
             except OSError:
                 continue
             if any(name in words and modules_named & words for name, modules_named in wanted_names.items()):
@@ -209,11 +214,17 @@ def _project_pass(results: list[FileResult], workers: _Workers, modules: dict[st
     # 2: confirm the deferred findings; only files with confirmed ones are read again, to place them.
     linter = workers._linter()
     for r in results:
+        for finding in r.findings:
+            if finding.fix is not None and finding.fix.unless_awaited in index.awaited:
+                finding.fix = None  # something in the project awaits it: it must stay `async def`
         confirmed = [(item, message) for item in r.deferred if (message := index.resolve(item)) is not None]
         r.deferred = []
         if not confirmed:
             continue
         placed = linter.place_confirmed(r.path, confirmed)
+        for finding in placed.findings:
+            if finding.fix is not None and finding.fix.unless_awaited in index.awaited:
+                finding.fix = None
         r.findings.extend(placed.findings)
         for code, count in placed.suppressed.items():
             r.suppressed[code] = r.suppressed.get(code, 0) + count

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import io
 import re
 import tokenize
 from dataclasses import dataclass
@@ -30,8 +29,10 @@ def decode(data: bytes) -> Source:
     if b"\0" in data:
         raise SourceError("binary file (contains NUL bytes), not Python source")
     bom = data.startswith(codecs.BOM_UTF8)
+    # detect_encoding reads lines split at b"\n" only; old Mac files end lines with b"\r" alone.
+    first_lines = iter(re.findall(rb"[^\r\n]*(?:\r\n|\r|\n|$)", data[:4096])[:2])
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        encoding, _ = tokenize.detect_encoding(lambda: next(first_lines, b""))
     except SyntaxError as exc:
         raise SourceError(f"cannot read the encoding declaration: {exc}") from None
     encoding = "utf-8" if encoding == "utf-8-sig" else encoding

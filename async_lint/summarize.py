@@ -52,6 +52,10 @@ def summarize(facts: Facts, resolver: Resolver, catalog: Catalog, path: str, mod
     blocking_nodes: dict[int, tuple[FunctionSummary, cst.Call, str, str]] = {}
     calls: dict[int, list[str]] = {}
     for call, scope in facts.calls:
+        if is_awaited(call, facts):
+            name = dotted_name(call.func)
+            if name:
+                summary.awaited.add(name.rsplit(".", 1)[-1])
         fn = by_scope.get(id(scope))
         if fn is None or fn.is_async:
             continue

@@ -86,7 +86,7 @@ class Scope:
     """A module, class, function or lambda body: where names are bound and whether it runs on the event loop."""
 
     __slots__ = ("kind", "node", "parent", "is_async", "name", "bindings", "declared_global", "attr_assigns",
-                 "self_name", "class_scope", "qualname", "has_yield", "defines_callable")
+                 "self_name", "class_scope", "qualname", "has_yield", "defines_callable", "has_await")
 
     def __init__(self, kind: str, node: cst.CSTNode, parent: Scope | None, name: str = "", is_async: bool = False):
         self.kind = kind
@@ -101,6 +101,7 @@ class Scope:
         self.class_scope: Scope | None = None  # methods: the class they belong to
         self.has_yield = False  # functions: a generator (an `async def` with yield makes no coroutine)
         self.defines_callable = False  # functions: defines a nested def or lambda (a factory may return it)
+        self.has_await = False  # functions: awaits directly (await, async for, async with)
         parent_q = parent.qualname if parent is not None and parent.kind != "module" else ""
         self.qualname = f"{parent_q}.{name}" if parent_q else name
 
@@ -314,7 +315,11 @@ def collect(module: cst.Module) -> Facts:
             _bind_target(scope, node.target, ("other", None))
         elif t is cst.For or t is cst.CompFor:
             _bind_target(scope, node.target, ("other", None))
+            if node.asynchronous is not None:
+                scope.has_await = True
         elif t is cst.With:
+            if node.asynchronous is not None:
+                scope.has_await = True
             facts.withs.append((node, scope))
             scope_of[id(node)] = scope
             for with_item in node.items:
@@ -336,6 +341,8 @@ def collect(module: cst.Module) -> Facts:
         elif t is cst.Yield:
             if scope.kind == "function":
                 scope.has_yield = True
+        elif t is cst.Await:
+            scope.has_await = True
         elif t is cst.MatchAs or t is cst.MatchStar:
             if getattr(node, "name", None) is not None:
                 _bind_target(scope, node.name, ("other", None))

@@ -45,7 +45,7 @@ def test_findings_exit_1_with_code_frame(project):
     assert "4 |     time.sleep(1)" in result.output
     assert "^^^^^^^^^^^^^ AL101" in result.output
     assert "help: use `await asyncio.sleep(...)`" in result.output
-    assert "Found 1 finding in 2 files" in result.output
+    assert "Found 1 finding (1 fixable with --fix) in 2 files" in result.output
 
 
 def test_clean_exit_0(project):
@@ -69,7 +69,16 @@ def test_json_output_is_ruff_shaped(project):
             "filename": str((project / "app.py").resolve()),
             "location": {"row": 4, "column": 5},
             "end_location": {"row": 4, "column": 18},
-            "fix": None,
+            "fix": {
+                "applicability": "safe",
+                "message": "Replace with `await asyncio.sleep(...)`",
+                "edits": [
+                    {"content": "await asyncio.sleep(1)", "location": {"row": 4, "column": 5},
+                     "end_location": {"row": 4, "column": 18}},
+                    {"content": "import asyncio\n", "location": {"row": 2, "column": 1},
+                     "end_location": {"row": 2, "column": 1}},
+                ],
+            },
             "url": None,
             "noqa_row": 4,
         }
@@ -85,7 +94,7 @@ def test_github_output(project):
 
 def test_concise_output(project):
     result = run("check", "--output-format", "concise", str(project / "app.py"))
-    assert result.output.splitlines()[0].endswith("AL101 `time.sleep()` blocks the event loop in `async def handler`: "
+    assert result.output.splitlines()[0].endswith("AL101 [*] `time.sleep()` blocks the event loop in `async def handler`: "
                                                   "it suspends the thread that runs every coroutine")
 
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from typing import TYPE_CHECKING, ClassVar, Iterable
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
 
 if TYPE_CHECKING:
     from async_lint.context import FileContext
     from async_lint.finding import Report
 
 REGISTRY: list[type["Rule"]] = []
+# Fixes of deferred findings are rebuilt when the finding is confirmed: name -> builder(node, scope, ctx).
+DEFERRED_FIXES: dict[str, Callable[..., Any]] = {}
 
 
 class Rule:

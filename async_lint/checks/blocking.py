@@ -10,6 +10,7 @@ from async_lint.catalog import ApiEntry, Catalog
 from async_lint.checks import Rule
 from async_lint.context import FileContext
 from async_lint.finding import Report
+from async_lint.fixes import FixSpec, ImportNeed, awaited, drop_async_fix, in_generator_expression, to_thread
 from async_lint.resolve import Resolver
 from async_lint.walker import Scope, dotted_name
 
@@ -49,6 +50,25 @@ def blocking_entry(call: cst.Call, scope: Scope, resolver: Resolver, catalog: Ca
     return entry
 
 
+def blocking_fix(code: str, callee: str, call: cst.Call, scope: Scope, ctx: FileContext) -> FixSpec | None:
+    """AL101: `await asyncio.sleep(...)` (safe). AL102-AL106: make a never-awaiting endpoint or dependency a sync
+    `def`, else `await asyncio.to_thread(f, ...)` (unsafe); never for `with` items or generator expressions."""
+    facts = ctx.facts
+    if in_generator_expression(call, facts):
+        return None
+    if code == "AL101" and callee == "time.sleep":
+        sleep = call.with_changes(func=cst.parse_expression("asyncio.sleep"))
+        return FixSpec("Replace with `await asyncio.sleep(...)`", "safe",
+                       replacements=[(call, awaited(sleep, call, facts))], imports=[ImportNeed("asyncio")])
+    if isinstance(facts.parent_of(call), cst.WithItem):
+        return None
+    dropped = drop_async_fix(scope, ctx)
+    if dropped is not None:
+        return dropped
+    return FixSpec("Run it in a thread: `await asyncio.to_thread(...)`", "unsafe",
+                   replacements=[(call, to_thread(call, facts))], imports=[ImportNeed("asyncio")])
+
+
 class BlockingCall(Rule):
     """A catalog-listed blocking call made directly in the body of an `async def`."""
 
@@ -67,6 +87,7 @@ class BlockingCall(Rule):
                 call,
                 f"`{shown(call, entry.name)}()` blocks the event loop in `{function_label(scope)}`: {entry.why}",
                 f"use {entry.suggest}",
+                fix=blocking_fix(entry.code, entry.name, call, scope, ctx),
             )
         for with_node, scope in ctx.facts.withs:
             if with_node.asynchronous is not None or not scope.in_async_function:

@@ -10,9 +10,10 @@ from typing import Iterator
 
 import libcst as cst
 
-from async_lint.checks import Rule
+from async_lint.checks import DEFERRED_FIXES, Rule
 from async_lint.context import FileContext
 from async_lint.finding import Report
+from async_lint.fixes import FixSpec, ImportNeed, awaited, in_generator_expression, spread_call
 from async_lint.walker import Facts, Scope, children, dotted_name
 
 _CONDITION_PARENTS = (cst.If, cst.While, cst.IfExp, cst.Assert)
@@ -146,9 +147,10 @@ class CoroutineRules(Rule):
                     suggestion = "add `await`" if scope.in_async_function else (
                         "await it from an `async def`, or run it with `asyncio.run()`")
                     if callee is not None and coroutines.get(callee) is not None:
-                        yield Report("AL201", call, message, suggestion)
+                        yield Report("AL201", call, message, suggestion, fix=await_fix(call, scope, ctx))
                     elif callee is not None and project is not None and project(callee):
-                        yield Report("AL201", call, message, suggestion, defer=("coroutine", callee))
+                        yield Report("AL201", call, message, suggestion, defer=("coroutine", callee),
+                                     deferred_fix="await")
             if not isinstance(func, (cst.Name, cst.Attribute)):
                 continue
             name = func.attr.value if isinstance(func, cst.Attribute) else func.value
@@ -168,7 +170,8 @@ class CoroutineRules(Rule):
                 if (callee or ctx.callee(call, scope)) == "asyncio.get_event_loop":
                     yield Report("AL203", call,
                                  f"`asyncio.get_event_loop()` inside `async def {scope.name}`: the running loop is "
-                                 "known here", "use `asyncio.get_running_loop()`")
+                                 "known here", "use `asyncio.get_running_loop()`",
+                                 fix=running_loop_fix(call, scope, ctx))
             elif name in ("run", "run_until_complete") and "AL205" in enabled and scope.in_async_function:
                 callee = callee or ctx.callee(call, scope)
                 if callee in ("asyncio.run", "anyio.run", "trio.run", "asyncio.AbstractEventLoop.run_until_complete",
@@ -177,7 +180,7 @@ class CoroutineRules(Rule):
                     yield Report("AL205", call,
                                  f"`{dotted_name(func) or callee}()` inside `async def {scope.name}` starts a nested "
                                  "event loop and raises \"cannot be called from a running event loop\"",
-                                 "`await` the coroutine instead")
+                                 "`await` the coroutine instead", fix=nested_loop_fix(call, callee, scope, ctx))
             if "AL206" in enabled:
                 yield from self._callable_taker(ctx, call, scope, func, takers, coroutines)
         if "AL204" in enabled:
@@ -212,9 +215,10 @@ class CoroutineRules(Rule):
                    "itself")
         suggestion = f"pass `{shown}` and its arguments separately: `{outer}(…, {shown}, <args>)`"
         if coroutines.get(inner_callee) is not None:
-            yield Report("AL206", inner, message, suggestion)
+            yield Report("AL206", inner, message, suggestion, fix=spread_fix(inner, scope, ctx))
         elif ctx.resolver.project_lookup is not None and ctx.resolver.project_lookup(inner_callee):
-            yield Report("AL206", inner, message, suggestion, defer=("callable", inner_callee))
+            yield Report("AL206", inner, message, suggestion, defer=("callable", inner_callee),
+                         deferred_fix="spread")
 
     def _cached_coroutines(self, ctx: FileContext) -> Iterator[Report]:
         for node, fscope in ctx.facts.functions:
@@ -231,3 +235,57 @@ class CoroutineRules(Rule):
                         "object: the second call gets an already awaited coroutine and raises RuntimeError",
                         "use `async_lru.alru_cache` or cache the awaited result",
                     )
+
+
+# ------------------------------------------------------------------------------------------------- fixes
+
+
+def await_fix(call: cst.Call, scope: Scope, ctx: FileContext) -> FixSpec | None:
+    """AL201: insert `await` (safe inside `async def`; nothing to offer in sync code)."""
+    if not scope.in_async_function or in_generator_expression(call, ctx.facts):
+        return None
+    return FixSpec("Insert `await`", "safe", replacements=[(call, awaited(call, call, ctx.facts))])
+
+
+def running_loop_fix(call: cst.Call, scope: Scope, ctx: FileContext) -> FixSpec:
+    """AL203: `asyncio.get_event_loop()` -> `asyncio.get_running_loop()` (safe)."""
+    new = call.with_changes(func=cst.parse_expression("asyncio.get_running_loop"))
+    return FixSpec("Replace with `asyncio.get_running_loop()`", "safe", replacements=[(call, new)],
+                   imports=[ImportNeed("asyncio")])
+
+
+def nested_loop_fix(call: cst.Call, callee: str | None, scope: Scope, ctx: FileContext) -> FixSpec | None:
+    """AL205: `asyncio.run(coro)` / `loop.run_until_complete(coro)` -> `await coro`; `anyio.run(f, *a)` ->
+    `await f(*a)` (unsafe: the code now shares the running loop)."""
+    if in_generator_expression(call, ctx.facts) or not call.args or any(a.keyword or a.star for a in call.args):
+        return None
+    if callee == "anyio.run" or callee == "trio.run":
+        func, *rest = call.args
+        rest = list(rest)
+        if rest:
+            rest[-1] = rest[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        target: cst.BaseExpression = cst.Call(func=func.value, args=rest)
+    elif len(call.args) == 1:
+        target = call.args[0].value
+    else:
+        return None
+    return FixSpec("Replace with `await`", "unsafe", replacements=[(call, awaited(target, call, ctx.facts))])
+
+
+def spread_fix(inner: cst.Call, scope: Scope, ctx: FileContext) -> FixSpec | None:
+    """AL206: `add_task(f(a, b=c))` -> `add_task(f, a, b=c)` (safe). `run_in_executor` and anyio's `run_sync`
+    take no keyword arguments: no fix when the inner call has some."""
+    arg = ctx.facts.parent_of(inner)
+    outer = ctx.facts.parent_of(arg) if isinstance(arg, cst.Arg) else None
+    if not isinstance(outer, cst.Call) or any(a.star for a in inner.args):
+        return None
+    name = dotted_name(outer.func) or ""
+    if any(a.keyword for a in inner.args) and name.rsplit(".", 1)[-1] in ("run_in_executor", "run_sync"):
+        return None
+    index = next(i for i, a in enumerate(outer.args) if a is arg)
+    return FixSpec("Pass the function and its arguments separately", "safe",
+                   replacements=[(outer, spread_call(outer, index, inner))])
+
+
+DEFERRED_FIXES["await"] = await_fix
+DEFERRED_FIXES["spread"] = spread_fix

@@ -6,10 +6,11 @@ from typing import Iterator
 
 import libcst as cst
 
-from async_lint.checks import Rule
+from async_lint.checks import DEFERRED_FIXES, Rule
 from async_lint.context import FileContext
 from async_lint.finding import Report
-from async_lint.walker import dotted_name
+from async_lint.fixes import FixSpec, ImportNeed, drop_async_fix, in_generator_expression, to_thread
+from async_lint.walker import Scope, dotted_name
 
 
 class BlockingHelper(Rule):
@@ -33,4 +34,18 @@ class BlockingHelper(Rule):
                 f"`{shown}()` blocks the event loop in `async def {scope.name}` through sync helpers: {{chain}}",
                 f"run it in a thread: `await asyncio.to_thread({shown}, ...)`, or make the helper async",
                 defer=("blocking-helper", callee),
+                deferred_fix="helper",
             )
+
+
+def helper_fix(call: cst.Call, scope: Scope, ctx: FileContext) -> FixSpec | None:
+    """AL107: make a never-awaiting endpoint or dependency a sync `def`, else run the helper in a thread
+    (both unsafe); no fix inside generator expressions or `with` items."""
+    if in_generator_expression(call, ctx.facts) or isinstance(ctx.facts.parent_of(call), cst.WithItem):
+        return None
+    return drop_async_fix(scope, ctx) or FixSpec(
+        "Run the helper in a thread: `await asyncio.to_thread(...)`", "unsafe",
+        replacements=[(call, to_thread(call, ctx.facts))], imports=[ImportNeed("asyncio")])
+
+
+DEFERRED_FIXES["helper"] = helper_fix

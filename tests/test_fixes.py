@@ -1,0 +1,127 @@
+"""Every fix has an expected output: tests/fixtures/fixes/<CODE>.py -> <CODE>.fixed.py, compared exactly."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from async_lint.cli import cli
+
+FIXES = Path(__file__).parent / "fixtures" / "fixes"
+CASES = sorted(p for p in FIXES.glob("AL*.py") if not p.name.endswith(".fixed.py"))
+
+
+def fix(path: Path, code: str, *extra: str):
+    return CliRunner().invoke(cli, ["check", "--fix", "--unsafe-fixes", "--select", code, *extra, str(path)])
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
+def test_fix_matches_expected_output(case, tmp_path):
+    code = case.stem.split("_")[0]
+    target = tmp_path / case.name
+    shutil.copy(case, target)
+    fix(target, code)
+    expected = case.with_name(case.stem + ".fixed.py")
+    assert target.read_text() == expected.read_text()
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
+def test_fixing_the_fixed_output_changes_nothing(case, tmp_path):
+    code = case.stem.split("_")[0]
+    expected = case.with_name(case.stem + ".fixed.py")
+    target = tmp_path / case.name
+    shutil.copy(expected, target)
+    before = target.read_bytes()
+    fix(target, code)
+    assert target.read_bytes() == before
+
+
+def test_every_fixable_rule_has_a_fix_fixture():
+    from async_lint.catalog import load_catalog
+
+    from helpers import FIXTURES
+
+    tested = {p.stem.split("_")[0] for p in CASES}
+    from async_lint.checks import all_rules
+
+    implemented = {code for rule in all_rules() for code in rule.codes}
+    documented = {c for c, r in load_catalog().rules.items() if r.has_fix and c in implemented}
+    assert documented <= tested | {"AL103", "AL104", "AL105", "AL106"} , sorted(documented - tested)
+    assert FIXTURES.exists()
+
+
+def test_diff_writes_nothing_and_exits_1(tmp_path):
+    for case in CASES:
+        shutil.copy(case, tmp_path / case.name)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    result = CliRunner().invoke(cli, ["check", "--diff", "--unsafe-fixes", "--select", "ALL", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    assert "+++ " in result.output and "await asyncio.sleep(delay)" in result.output
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_diff_without_changes_exits_0(tmp_path):
+    (tmp_path / "ok.py").write_text("import asyncio\n\nasync def f():\n    await asyncio.sleep(1)\n")
+    result = CliRunner().invoke(cli, ["check", "--diff", str(tmp_path)])
+    assert result.exit_code == 0
+
+
+def test_safe_fixes_only_without_unsafe_flag(tmp_path):
+    target = tmp_path / "app.py"
+    target.write_text("import time\nimport requests\n\nasync def f():\n    time.sleep(1)\n"
+                      "    requests.get('u', timeout=1)\n")
+    result = CliRunner().invoke(cli, ["check", "--fix", str(target)])
+    text = target.read_text()
+    assert "await asyncio.sleep(1)" in text and "requests.get('u', timeout=1)" in text
+    assert result.exit_code == 1  # the unsafe one remains
+    assert "1 fixed, 1 remaining" in result.output and "1 more with --unsafe-fixes" in result.output
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r", "\n"])
+def test_fix_keeps_line_endings_bom_and_encoding(tmp_path, newline):
+    target = tmp_path / "app.py"
+    body = newline.join(["# -*- coding: latin-1 -*-", "import time", "", "async def f():",
+                         "    s = 'caf\xe9'", "    time.sleep(1)", ""])
+    target.write_bytes(body.encode("latin-1"))
+    fix(target, "AL101")
+    data = target.read_bytes()
+    assert b"caf\xe9" in data
+    text = data.decode("latin-1")
+    assert "await asyncio.sleep(1)" in text
+    assert text.count(newline) == body.count(newline) + 1  # one line added: import asyncio
+    if newline != "\n":
+        assert "\n" not in text.replace("\r\n", "") if newline == "\r\n" else "\n" not in text
+
+
+def test_fix_keeps_bom(tmp_path):
+    target = tmp_path / "app.py"
+    target.write_bytes(b"\xef\xbb\xbfimport time\n\nasync def f():\n    time.sleep(1)\n")
+    fix(target, "AL101")
+    data = target.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfimport time\nimport asyncio\n")
+
+
+def test_fix_keeps_permissions(tmp_path):
+    target = tmp_path / "app.py"
+    target.write_text("import time\n\nasync def f():\n    time.sleep(1)\n")
+    target.chmod(0o640)
+    fix(target, "AL101")
+    assert (target.stat().st_mode & 0o777) == 0o640
+    assert "await asyncio.sleep(1)" in target.read_text()
+
+
+def test_read_only_file_is_reported_not_written(tmp_path):
+    target = tmp_path / "app.py"
+    original = "import time\n\nasync def f():\n    time.sleep(1)\n"
+    target.write_text(original)
+    target.chmod(0o444)
+    result = fix(target, "AL101")
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root can write read-only files")
+    assert "read-only" in result.output
+    assert target.read_text() == original

@@ -20,7 +20,8 @@ from rich.table import Table
 
 from async_lint import __version__
 from async_lint.catalog import load_catalog
-from async_lint.config import ConfigError, Overrides, build_settings
+from async_lint.cache import CACHE_DIR, clean
+from async_lint.config import ConfigError, Overrides, build_settings, find_config, find_root
 from async_lint.discovery import discover
 from async_lint.finding import Finding
 from async_lint.reporters import FORMATS, write_concise, write_full, write_github, write_json, write_statistics
@@ -80,10 +81,11 @@ def cli() -> None:
 @click.option("--fix", is_flag=True, help="Apply safe fixes, writing the files.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff: apply unsafe fixes too.")
 @click.option("--diff", is_flag=True, help="Print the diff the fixes would make and write nothing (exit 1 if any).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache (.async_lint_cache/).")
 def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...], extend_select: tuple[str, ...],
           exclude: tuple[str, ...], output_format: str | None, exit_zero: bool, statistics: bool,
           config_file: Path | None, quiet: bool, jobs: int | None, show_traceback: bool, fix: bool,
-          unsafe_fixes: bool, diff: bool) -> None:
+          unsafe_fixes: bool, diff: bool, no_cache: bool) -> None:
     """Lint PATHS (files or folders; default: the current folder)."""
     started = time.perf_counter()
     targets = list(paths) or [Path(".")]
@@ -111,7 +113,8 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
     files = [str(p) for p in found.files]
     outcome = None
     if fix or diff:
-        outcome = run_fixes(files, settings, unsafe_fixes, jobs)
+        # --diff writes nothing at all, not even the cache.
+        outcome = run_fixes(files, settings, unsafe_fixes, jobs, use_cache=not (no_cache or diff))
         results = outcome.results
         if diff:
             for path in sorted(outcome.fixed):
@@ -124,7 +127,7 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
         for path, problem in outcome.problems:
             err.print(f"[yellow]warning:[/] {escape(display_path(path))}: {escape(problem)}", markup=True)
     else:
-        results = lint_paths(files, settings, jobs)
+        results = lint_paths(files, settings, jobs, use_cache=not no_cache)
 
     findings: list[Finding] = []
     suppressed: Counter = Counter()
@@ -173,6 +176,23 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
                   "report them", markup=True)
         sys.exit(2)
     sys.exit(1 if findings and not exit_zero else 0)
+
+
+@cli.command("clean")
+@click.argument("path", required=False, type=click.Path(path_type=Path, exists=True, file_okay=False))
+def clean_cache(path: Path | None) -> None:
+    """Remove the result cache (.async_lint_cache/) of the project at PATH (default: the current folder)."""
+    start = path or Path(".")
+    config = None
+    try:
+        config = find_config(start)
+    except ConfigError:
+        pass
+    root = config.parent if config is not None else find_root(start)
+    if clean(root):
+        click.echo(f"Removed {root / CACHE_DIR}")
+    else:
+        click.echo(f"No cache at {root / CACHE_DIR}")
 
 
 @cli.command("rules")

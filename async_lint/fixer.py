@@ -80,8 +80,9 @@ def fix_round(result: FileResult, data: bytes, unsafe: bool) -> tuple[bytes | No
         return None, 0, f"a fix produced text that cannot be encoded as {source.encoding}; left unchanged"
 
 
-def run_fixes(paths: list[str], settings: Settings, unsafe: bool, jobs: int | None) -> FixOutcome:
-    results = lint_paths(paths, settings, jobs)
+def run_fixes(paths: list[str], settings: Settings, unsafe: bool, jobs: int | None,
+              use_cache: bool = False) -> FixOutcome:
+    results = lint_paths(paths, settings, jobs, use_cache=use_cache)
     outcome = FixOutcome(results)
     overlay: dict[str, bytes] = {}
     position = {r.path: i for i, r in enumerate(results)}

@@ -15,6 +15,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Callable, Iterable
 
+from async_lint.cache import ResultCache, salt_for
 from async_lint.config import Settings
 from async_lint.discovery import discover
 from async_lint.engine import FileResult, Linter, error_result
@@ -59,19 +60,56 @@ def default_jobs() -> int:
 class _Workers:
     """Runs tasks in this process or in one pool started on first need and reused by every phase."""
 
-    def __init__(self, settings: Settings, packages: frozenset[str], jobs: int):
+    def __init__(self, settings: Settings, packages: frozenset[str], jobs: int, cache: ResultCache | None = None,
+                 module_of_path: dict[str, str] | None = None):
         self.settings = settings
         self.packages = packages
         self.jobs = jobs
         self.local: Linter | None = None
         self.pool: Executor | None = None
+        self.cache = cache
+        self.module_of_path = module_of_path or {}
+
+    def map(self, tasks: list[Task], progress: Callable[[int], None] | None = None) -> list[FileResult]:
+        """Results of `tasks` in order: from the cache when the file is unchanged, else linted."""
+        if self.cache is None:
+            return self._run(tasks, progress)
+        out: list[FileResult | None] = []
+        misses: list[tuple[int, Task, str]] = []
+        for task in tasks:
+            path, force, summary_only = task
+            mode = f"{int(force)}{int(summary_only)}"
+            try:
+                data = Path(path).read_bytes()
+            except OSError:
+                out.append(None)
+                misses.append((len(out) - 1, task, ""))
+                continue
+            key = self.cache.key(data, mode, self.module_of_path.get(path, ""))
+            hit = self.cache.get(path, mode, key)
+            if hit is not None:
+                hit.path = path
+                for finding in hit.findings:
+                    finding.path = path
+                if progress:
+                    progress(1)
+            else:
+                misses.append((len(out), task, key))
+            out.append(hit)
+        fresh = self._run([task for _, task, _ in misses], progress)
+        for (position, task, key), result in zip(misses, fresh):
+            out[position] = result
+            if key:
+                path, force, summary_only = task
+                self.cache.put(path, f"{int(force)}{int(summary_only)}", key, result)
+        return out  # type: ignore[return-value]
 
     def _linter(self) -> Linter:
         if self.local is None:
             self.local = Linter(self.settings, self.packages)
         return self.local
 
-    def map(self, tasks: list[Task], progress: Callable[[int], None] | None = None) -> list[FileResult]:
+    def _run(self, tasks: list[Task], progress: Callable[[int], None] | None = None) -> list[FileResult]:
         if self.jobs <= 1 or len(tasks) < PARALLEL_THRESHOLD:
             out = []
             for task in tasks:
@@ -105,13 +143,15 @@ class _Workers:
             self.pool.shutdown()
 
 
-def _modules(paths: Iterable[str]) -> dict[str, str]:
-    """module name -> path."""
-    out = {}
+def _modules(paths: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """(module name -> path, path -> module name)."""
+    by_name: dict[str, str] = {}
+    by_path: dict[str, str] = {}
     for path in paths:
         name, _ = module_name_for(Path(path))
-        out.setdefault(name, path)
-    return out
+        by_name.setdefault(name, path)
+        by_path[path] = name
+    return by_name, by_path
 
 
 def _package_files(paths: list[str], settings: Settings) -> list[str]:
@@ -132,15 +172,19 @@ def _module_of(qualname: str, modules: dict[str, str]) -> str | None:
 
 
 def lint_paths(paths: list[str], settings: Settings, jobs: int | None = None,
-               progress: Callable[[int], None] | None = None, overlay: dict[str, bytes] | None = None
-               ) -> list[FileResult]:
+               progress: Callable[[int], None] | None = None, overlay: dict[str, bytes] | None = None,
+               use_cache: bool = False) -> list[FileResult]:
     """Lint `paths` (in order). `overlay` holds contents that replace files on disk (fixes not yet written);
-    with one, everything runs in this process."""
+    with one, everything runs in this process and nothing is cached. `use_cache` reads and fills the result
+    cache under the project root."""
     probe = Linter(settings)
     extra = _package_files(paths, settings) if probe.needs_index else []
-    modules = _modules([*paths, *extra])
+    modules, module_of_path = _modules([*paths, *extra])
     packages = frozenset(name.split(".", 1)[0] for name in modules)
-    workers = _Workers(settings, packages, 1 if overlay else (jobs or default_jobs()))
+    cache = None
+    if use_cache and not overlay:
+        cache = ResultCache(Path(settings.root), salt_for(settings, probe.catalog.digest, packages))
+    workers = _Workers(settings, packages, 1 if overlay else (jobs or default_jobs()), cache, module_of_path)
     if overlay:
         workers._linter().overlay = overlay
     try:
@@ -149,6 +193,8 @@ def lint_paths(paths: list[str], settings: Settings, jobs: int | None = None,
             _project_pass(results, workers, modules, settings, probe)
     finally:
         workers.close()
+        if cache is not None:
+            cache.save()
     return results
 
 

@@ -235,3 +235,41 @@ def test_parallel_run_matches_serial(tmp_path):
     parallel = run("check", "--output-format", "json", "--jobs", "2", str(tmp_path))
     assert serial.output == parallel.output
     assert len(json.loads(serial.output)) == sum(1 + i % 3 for i in range(40))
+
+
+def test_cache_is_used_and_invalidated(project):
+    first = run("check", "--output-format", "json", str(project))
+    cache = project / ".async_lint_cache"
+    assert cache.is_dir() and (cache / ".gitignore").read_text().strip().endswith("*")
+    again = run("check", "--output-format", "json", str(project))
+    assert again.output == first.output
+    (project / "app.py").write_text(BLOCKING.replace("time.sleep(1)", "time.sleep(2)\n    time.sleep(3)"))
+    changed = json.loads(run("check", "--output-format", "json", str(project)).output)
+    assert [d["location"]["row"] for d in changed] == [4, 5]
+
+
+def test_cache_follows_changes_in_other_modules(tmp_path):
+    """A cached file's cross-module findings change when the module it calls changes."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "helpers.py").write_text("def helper():\n    return 1\n")
+    (pkg / "main.py").write_text("from .helpers import helper\n\nasync def f():\n    helper()\n")
+    assert run("check", str(tmp_path)).exit_code == 0
+    (pkg / "helpers.py").write_text("async def helper():\n    return 1\n")
+    result = run("check", "--output-format", "concise", str(tmp_path))
+    assert result.exit_code == 1 and "main.py:4:5: AL201" in result.output
+    (pkg / "helpers.py").write_text("import time\n\ndef helper():\n    time.sleep(1)\n")
+    result = run("check", "--output-format", "concise", str(tmp_path))
+    assert "main.py:4:5: AL107" in result.output and "AL201" not in result.output
+
+
+def test_no_cache_and_clean(project):
+    run("check", "--no-cache", str(project))
+    assert not (project / ".async_lint_cache").exists()
+    run("check", str(project))
+    assert (project / ".async_lint_cache").exists()
+    result = run("clean", str(project))
+    assert result.exit_code == 0 and "Removed" in result.output
+    assert not (project / ".async_lint_cache").exists()

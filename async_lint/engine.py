@@ -85,7 +85,9 @@ class Linter:
             return error_result(path, "AL001", f"cannot read file: {exc.strerror or exc}")
         return self.lint_bytes(path, data)
 
-    def lint_bytes(self, path: str, data: bytes, module_name: str = "") -> FileResult:
+    def lint_bytes(self, path: str, data: bytes, module_name: str = "", respect_noqa: bool = True) -> FileResult:
+        """Lint one file's bytes. `respect_noqa=False` keeps findings that `# noqa` comments would silence, for
+        hosts that do their own noqa handling (the flake8 plugin)."""
         result = FileResult(path)
         if not data.strip() or SKIP_FILE in data or not self.may_trigger(data):
             return result
@@ -112,7 +114,7 @@ class Linter:
             except Exception as exc:  # one broken check must not stop the run
                 self.internal_error(result, rule, exc)
         if reports:
-            self.place(result, module, source.text, reports)
+            self.place(result, module, source.text, reports, respect_noqa)
         return result
 
     def summarize(self, ctx: FileContext, result: FileResult) -> dict[str, set[str]]:
@@ -133,7 +135,9 @@ class Linter:
         )
         result.internal_errors += 1
 
-    def place(self, result: FileResult, module: cst.Module, text: str, reports: list[Report]) -> None:
+    def place(
+        self, result: FileResult, module: cst.Module, text: str, reports: list[Report], respect_noqa: bool = True
+    ) -> None:
         """Turn reports into findings: positions (computed only now), per-file ignores, noqa."""
         positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
         ignored = self.ignored_codes(result.path)
@@ -147,7 +151,7 @@ class Linter:
             if key in seen:
                 continue
             seen.add(key)
-            if is_suppressed(lines, where.start.line, report.code):
+            if respect_noqa and is_suppressed(lines, where.start.line, report.code):
                 result.suppressed[report.code] = result.suppressed.get(report.code, 0) + 1
                 continue
             result.findings.append(

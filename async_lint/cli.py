@@ -23,7 +23,9 @@ from async_lint.catalog import load_catalog
 from async_lint.config import ConfigError, Overrides, build_settings
 from async_lint.discovery import discover
 from async_lint.finding import Finding
-from async_lint.reporters import FORMATS, write_concise, write_full, write_github, write_json, write_statistics
+from async_lint.reporters import (
+    FORMATS, write_concise, write_full, write_github, write_json, write_junit, write_sarif, write_statistics,
+)
 from async_lint.runner import lint_paths
 
 
@@ -51,7 +53,7 @@ def cli() -> None:
 @click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable on top of the selection.")
 @click.option("--exclude", multiple=True, help="Glob patterns of files or folders to skip (replaces configured ones).")
 @click.option("--output-format", type=click.Choice(FORMATS), default=None,
-              help="How to show findings (default: full).")
+              help="How to show findings (default: full); sarif and junit are for CI.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Show the number of findings per rule instead of the findings.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
@@ -102,6 +104,10 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
         write_json(sys.stdout, findings)
     elif fmt == "github":
         write_github(sys.stdout, findings)
+    elif fmt == "sarif":
+        write_sarif(sys.stdout, findings, catalog)
+    elif fmt == "junit":
+        write_junit(sys.stdout, findings)
     elif fmt == "concise":
         write_concise(out, findings, catalog)
     else:

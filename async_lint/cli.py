@@ -23,8 +23,10 @@ from async_lint.catalog import load_catalog
 from async_lint.config import ConfigError, Overrides, build_settings
 from async_lint.discovery import discover
 from async_lint.finding import Finding
+from async_lint.progress import progress_bar, wants_progress
 from async_lint.reporters import (
-    FORMATS, write_concise, write_full, write_github, write_json, write_junit, write_sarif, write_statistics,
+    FORMATS, summary_line, write_concise, write_full, write_github, write_json, write_junit, write_sarif,
+    write_statistics,
 )
 from async_lint.runner import lint_paths
 
@@ -90,13 +92,15 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
     findings: list[Finding] = []
     suppressed: Counter = Counter()
     internal_errors = 0
-    for result in lint_paths([str(p) for p in found.files], settings, jobs):
-        findings.extend(result.findings)
-        suppressed.update(result.suppressed)
-        internal_errors += result.internal_errors
+    fmt = output_format or "full"
+    show_progress = wants_progress(len(found.files), "statistics" if statistics else fmt, quiet)
+    with progress_bar(len(found.files), show_progress) as advance:
+        for result in lint_paths([str(p) for p in found.files], settings, jobs, progress=advance):
+            findings.extend(result.findings)
+            suppressed.update(result.suppressed)
+            internal_errors += result.internal_errors
     findings.sort(key=Finding.sort_key)
 
-    fmt = output_format or "full"
     out = Console(highlight=False, soft_wrap=True)
     if statistics:
         write_statistics(out, findings, suppressed, catalog)
@@ -118,13 +122,7 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
             if finding.code == "AL002" and finding.suggestion:
                 err.print(f"{finding.path}:\n{finding.suggestion}", markup=False)
     if not quiet and fmt in ("full", "concise") or statistics and not quiet:
-        elapsed = time.perf_counter() - started
-        files = len(found.files)
-        if findings:
-            noun = "finding" if len(findings) == 1 else "findings"
-            out.print(f"Found {len(findings)} {noun} in {files} file{'s' * (files != 1)}, {elapsed:.1f} s.")
-        else:
-            out.print(f"All checks passed! ({files} file{'s' * (files != 1)}, {elapsed:.1f} s)")
+        out.print(summary_line(findings, len(found.files), time.perf_counter() - started))
         if sum(suppressed.values()):
             out.print(f"{sum(suppressed.values())} suppressed by noqa.")
     if internal_errors:

@@ -1,8 +1,9 @@
 """The pre-commit hooks, tested through the real `pre-commit try-repo` on a throwaway git repository.
 
-try-repo installs this checkout (its HEAD plus uncommitted changes to tracked files) into a fresh hook environment,
-as a user's `pre-commit run` would from the hooks repository, so it needs the project to be a git checkout and the
-package index to be reachable for the build dependencies. It takes a few seconds with a warm pip cache."""
+try-repo installs a hooks repository into a fresh environment, as a user's `pre-commit run` does. The hooks
+repository here is a git copy of this working tree (what is on disk, committed or not, less virtualenvs and caches),
+so the test needs git and the package index (for the build dependencies), but not a git checkout of the project.
+It takes a few seconds with a warm pip cache."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 BLOCKING = "import time\n\nasync def handler():\n    time.sleep(1)\n"
 CLEAN = "import asyncio\n\n\nasync def handler():\n    await asyncio.sleep(1)\n"
+NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "venv", ".tox", "__pycache__", "*.egg-info", ".pytest_cache",
+                                    ".hypothesis", ".async_lint_cache", "build", "dist", "*.pyc")
 
 
 def _git_env() -> dict[str, str]:
@@ -28,18 +31,22 @@ def _git_env() -> dict[str, str]:
     return env
 
 
-def _project_is_a_git_checkout() -> str | None:
-    if shutil.which("git") is None:
-        return "git is not installed"
-    proc = subprocess.run(["git", "ls-files", "--error-unmatch", ".pre-commit-hooks.yaml", "pyproject.toml"],
-                          cwd=ROOT, capture_output=True, text=True, env=_git_env())
-    if proc.returncode != 0:
-        return "the project is not a git checkout with .pre-commit-hooks.yaml committed (pre-commit try-repo needs one)"
-    return None
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="pre-commit needs git")
 
 
-pytestmark = pytest.mark.skipif(_project_is_a_git_checkout() is not None,
-                                reason=_project_is_a_git_checkout() or "")
+def git(*args: str, cwd: Path) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, env=_git_env(), capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def hooks_repo(tmp_path_factory) -> Path:
+    """This working tree as a git repository with everything committed, which is what try-repo installs from."""
+    repo = tmp_path_factory.mktemp("hooks") / "async-lint"
+    shutil.copytree(ROOT, repo, ignore=NOT_COPIED)
+    git("init", "-q", ".", cwd=repo)
+    git("add", "-A", "-f", ".", cwd=repo)
+    git("commit", "-q", "--no-verify", "-m", "snapshot", cwd=repo)
+    return repo
 
 
 @pytest.fixture(scope="module")
@@ -50,18 +57,18 @@ def pre_commit_home(tmp_path_factory) -> Path:
 
 def make_repo(path: Path, files: dict[str, str]) -> Path:
     path.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["git", "init", "-q", "."], cwd=path, check=True, env=_git_env())
+    git("init", "-q", ".", cwd=path)
     for name, text in files.items():
         (path / name).write_text(text)
-    subprocess.run(["git", "add", "-A"], cwd=path, check=True, env=_git_env())
+    git("add", "-A", cwd=path)
     return path
 
 
-def try_repo(repo: Path, home: Path, hook: str, *args: str) -> subprocess.CompletedProcess:
+def try_repo(hooks: Path, repo: Path, home: Path, hook: str, *args: str) -> subprocess.CompletedProcess:
     env = _git_env()
     env["PRE_COMMIT_HOME"] = str(home)
     env.pop("PRE_COMMIT", None)
-    return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), hook, *args],
+    return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(hooks), hook, *args],
                           cwd=repo, env=env, capture_output=True, text=True, timeout=900)
 
 
@@ -74,7 +81,7 @@ def test_hooks_file_declares_both_hooks():
     assert hooks["async-lint-fix"]["entry"] == "async-lint check --fix"
 
 
-def test_async_lint_hook_with_real_pre_commit(tmp_path, pre_commit_home):
+def test_async_lint_hook_with_real_pre_commit(tmp_path, hooks_repo, pre_commit_home):
     repo = make_repo(tmp_path / "repo", {
         "app.py": BLOCKING,
         "clean.py": CLEAN,
@@ -82,7 +89,7 @@ def test_async_lint_hook_with_real_pre_commit(tmp_path, pre_commit_home):
         # Not Python by pre-commit's types: the hook must not hand it to async-lint (which lints named files).
         "notes.txt": BLOCKING,
     })
-    proc = try_repo(repo, pre_commit_home, "async-lint", "--all-files")
+    proc = try_repo(hooks_repo, repo, pre_commit_home, "async-lint", "--all-files")
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out
     assert "async-lint....." in out and "Failed" in out
@@ -91,7 +98,7 @@ def test_async_lint_hook_with_real_pre_commit(tmp_path, pre_commit_home):
     assert "notes.txt" not in out and "silenced.py:" not in out
 
     # The environment is built now: a run on a clean file passes.
-    proc = try_repo(repo, pre_commit_home, "async-lint", "--files", "clean.py", "silenced.py")
+    proc = try_repo(hooks_repo, repo, pre_commit_home, "async-lint", "--files", "clean.py", "silenced.py")
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     assert "Passed" in out
@@ -104,9 +111,9 @@ def _check_has_fix() -> bool:
 
 @pytest.mark.skipif(not _check_has_fix(), reason="enable when `async-lint check --fix` exists (the lead is building "
                                                   "it); this test then runs by itself")
-def test_async_lint_fix_hook_with_real_pre_commit(tmp_path, pre_commit_home):
+def test_async_lint_fix_hook_with_real_pre_commit(tmp_path, hooks_repo, pre_commit_home):
     repo = make_repo(tmp_path / "repo", {"app.py": BLOCKING})
-    proc = try_repo(repo, pre_commit_home, "async-lint-fix", "--all-files")
+    proc = try_repo(hooks_repo, repo, pre_commit_home, "async-lint-fix", "--all-files")
     out = proc.stdout + proc.stderr
     # pre-commit fails a hook that changed files, so the user sees and stages the fix.
     assert proc.returncode == 1, out

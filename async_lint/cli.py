@@ -149,8 +149,9 @@ def list_rules(output_format: str) -> None:
     for column in ("Code", "Name", "Summary", "Default", "Fix"):
         table.add_column(column, overflow="fold")
     for rule in sorted(catalog.rules.values(), key=lambda r: r.code):
-        table.add_row(rule.code, rule.name, rule.summary, "on" if rule.default else "off",
-                      rule.fix_safety if rule.has_fix else "-")
+        # AL0xx (unreadable file, internal error) are reported whatever is selected.
+        default = "always" if rule.family == "AL0" else "on" if rule.default else "off"
+        table.add_row(rule.code, rule.name, rule.summary, default, rule.fix_safety if rule.has_fix else "-")
     Console().print(table)
 
 
@@ -174,7 +175,8 @@ def show_rule(code: str) -> None:
         console.print(Markdown("## Use instead"))
         console.print(Syntax(rule.good, "python", theme="ansi_dark"))
     safety = {"safe": "safe fix", "unsafe": "unsafe fix (needs --unsafe-fixes)"}.get(rule.fix_safety, "no automatic fix")
-    console.print(Markdown(f"## Fix ({safety})\n{rule.fix}\n\nEnabled by default: {'yes' if rule.default else 'no'}"))
+    enabled = "always reported" if rule.family == "AL0" else "yes" if rule.default else "no"
+    console.print(Markdown(f"## Fix ({safety})\n{rule.fix}\n\nEnabled by default: {enabled}"))
 
 
 def main() -> None:

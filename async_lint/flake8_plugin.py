@@ -92,7 +92,11 @@ class AsyncLintPlugin:
 
     # -- checking --------------------------------------------------------------------------------------------------
     def run(self) -> Iterator[tuple[int, int, str, type]]:
-        result = self.linter.lint_bytes(self.filename, self._source(), respect_noqa=False)
+        try:
+            result = self.linter.lint_bytes(self.filename, self._source(), respect_noqa=False)
+        except Exception as exc:  # a crash outside the checks: report it as `check` does (AL002), keep flake8 going
+            yield 1, 0, f"AL002 internal error: {type(exc).__name__}: {exc}", type(self)
+            return
         for finding in result.findings:
             if finding.code in _HOST_REPORTED:
                 continue

@@ -148,3 +148,28 @@ def test_many_files_in_parallel(tmp_path):
         (tmp_path / f"m{i}.py").write_text(BLOCKING)
     proc = flake8("--select", "AL", "-j", "2", ".", cwd=tmp_path)
     assert proc.stdout.count("AL101") == 6, proc.stderr
+
+
+def test_engine_keeps_noqa_findings_when_asked(tmp_path):
+    from async_lint.engine import Linter
+    from helpers import settings_for
+
+    data = BLOCKING.replace("time.sleep(1)", "time.sleep(1)  # noqa: AL101").encode()
+    linter = Linter(settings_for("AL1", root=tmp_path))
+    assert linter.lint_bytes("app.py", data).findings == []
+    kept = linter.lint_bytes("app.py", data, respect_noqa=False)
+    assert [(f.code, f.row) for f in kept.findings] == [("AL101", 4)] and kept.suppressed == {}
+
+
+def test_a_crash_is_reported_not_raised(tmp_path, monkeypatch):
+    from async_lint.engine import Linter
+    from async_lint.flake8_plugin import AsyncLintPlugin
+
+    def boom(self, *args, **kwargs):
+        raise RuntimeError("walker bug")
+
+    path = tmp_path / "app.py"
+    path.write_text(BLOCKING)
+    plugin = AsyncLintPlugin(None, str(path), BLOCKING.splitlines(True))
+    monkeypatch.setattr(Linter, "lint_bytes", boom)
+    assert [(row, col, text.split()[0]) for row, col, text, _ in plugin.run()] == [(1, 0, "AL002")]

@@ -24,9 +24,12 @@ from async_lint.cache import CACHE_DIR, clean
 from async_lint.config import ConfigError, Overrides, build_settings, find_config, find_root
 from async_lint.discovery import discover
 from async_lint.finding import Finding
-from async_lint.reporters import FORMATS, write_concise, write_full, write_github, write_json, write_statistics
 from async_lint.fixer import run_fixes, unified_diff, write_atomically
-from async_lint.reporters import display_path
+from async_lint.progress import progress_bar, wants_progress
+from async_lint.reporters import (
+    FORMATS, display_path, summary_line, write_concise, write_full, write_github, write_json, write_junit,
+    write_sarif, write_statistics,
+)
 from async_lint.runner import lint_paths
 
 
@@ -34,22 +37,6 @@ def _codes(values: tuple[str, ...]) -> list[str] | None:
     if not values:
         return None
     return [code.strip() for value in values for code in value.split(",") if code.strip()]
-
-
-def summary_line(findings: list[Finding], fixed: int, unsafe_fixes: bool, where: str) -> str:
-    """`Found 12 findings (5 fixable with --fix, 3 more with --unsafe-fixes) in 143 files, 0.8 s.`"""
-    safe = sum(1 for f in findings if f.fix is not None and f.fix.applicability == "safe")
-    unsafe = sum(1 for f in findings if f.fix is not None and f.fix.applicability == "unsafe")
-    noun = "finding" if len(findings) + fixed == 1 else "findings"
-    parts = []
-    if fixed:
-        parts.append(f"{fixed} fixed, {len(findings)} remaining")
-    if safe:
-        parts.append(f"{safe} fixable with --fix")
-    if unsafe and not unsafe_fixes:
-        parts.append(f"{unsafe} more with --unsafe-fixes")
-    detail = f" ({', '.join(parts)})" if parts else ""
-    return f"Found {len(findings) + fixed} {noun}{detail} {where}."
 
 
 def _fail(message: str) -> None:
@@ -70,7 +57,7 @@ def cli() -> None:
 @click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable on top of the selection.")
 @click.option("--exclude", multiple=True, help="Glob patterns of files or folders to skip (replaces configured ones).")
 @click.option("--output-format", type=click.Choice(FORMATS), default=None,
-              help="How to show findings (default: full).")
+              help="How to show findings (default: full); sarif and junit are for CI.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Show the number of findings per rule instead of the findings.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
@@ -111,10 +98,14 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
 
     out = Console(highlight=False, soft_wrap=True)
     files = [str(p) for p in found.files]
+    fmt = output_format or "full"
+    show_progress = wants_progress(len(files), "statistics" if statistics else fmt, quiet)
     outcome = None
     if fix or diff:
         # --diff writes nothing at all, not even the cache.
-        outcome = run_fixes(files, settings, unsafe_fixes, jobs, use_cache=not (no_cache or diff))
+        with progress_bar(len(files), show_progress) as advance:
+            outcome = run_fixes(files, settings, unsafe_fixes, jobs, use_cache=not (no_cache or diff),
+                                progress=advance)
         results = outcome.results
         if diff:
             for path in sorted(outcome.fixed):
@@ -127,7 +118,8 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
         for path, problem in outcome.problems:
             err.print(f"[yellow]warning:[/] {escape(display_path(path))}: {escape(problem)}", markup=True)
     else:
-        results = lint_paths(files, settings, jobs, use_cache=not no_cache)
+        with progress_bar(len(files), show_progress) as advance:
+            results = lint_paths(files, settings, jobs, progress=advance, use_cache=not no_cache)
 
     findings: list[Finding] = []
     suppressed: Counter = Counter()
@@ -138,7 +130,6 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
         internal_errors += result.internal_errors
     findings.sort(key=Finding.sort_key)
 
-    fmt = output_format or "full"
     if diff:
         if not quiet:
             changed = len(outcome.fixed)
@@ -151,6 +142,10 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
         write_json(sys.stdout, findings)
     elif fmt == "github":
         write_github(sys.stdout, findings)
+    elif fmt == "sarif":
+        write_sarif(sys.stdout, findings, catalog)
+    elif fmt == "junit":
+        write_junit(sys.stdout, findings)
     elif fmt == "concise":
         write_concise(out, findings, catalog)
     else:
@@ -161,14 +156,8 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
             if finding.code == "AL002" and finding.suggestion:
                 err.print(f"{finding.path}:\n{finding.suggestion}", markup=False)
     if not quiet and fmt in ("full", "concise") or statistics and not quiet:
-        elapsed = time.perf_counter() - started
-        files_n = len(found.files)
-        in_files = f"in {files_n} file{'s' * (files_n != 1)}, {elapsed:.1f} s"
         fixed = outcome.applied if outcome is not None else 0
-        if findings or fixed:
-            out.print(summary_line(findings, fixed, unsafe_fixes, in_files))
-        else:
-            out.print(f"All checks passed! ({in_files})")
+        out.print(summary_line(findings, len(files), time.perf_counter() - started, fixed, unsafe_fixes))
         if sum(suppressed.values()):
             out.print(f"{sum(suppressed.values())} suppressed by noqa.")
     if internal_errors:
@@ -212,8 +201,9 @@ def list_rules(output_format: str) -> None:
     for column in ("Code", "Name", "Summary", "Default", "Fix"):
         table.add_column(column, overflow="fold")
     for rule in sorted(catalog.rules.values(), key=lambda r: r.code):
-        table.add_row(rule.code, rule.name, rule.summary, "on" if rule.default else "off",
-                      rule.fix_safety if rule.has_fix else "-")
+        # AL0xx (unreadable file, internal error) are reported whatever is selected.
+        default = "always" if rule.family == "AL0" else "on" if rule.default else "off"
+        table.add_row(rule.code, rule.name, rule.summary, default, rule.fix_safety if rule.has_fix else "-")
     Console().print(table)
 
 
@@ -237,7 +227,8 @@ def show_rule(code: str) -> None:
         console.print(Markdown("## Use instead"))
         console.print(Syntax(rule.good, "python", theme="ansi_dark"))
     safety = {"safe": "safe fix", "unsafe": "unsafe fix (needs --unsafe-fixes)"}.get(rule.fix_safety, "no automatic fix")
-    console.print(Markdown(f"## Fix ({safety})\n{rule.fix}\n\nEnabled by default: {'yes' if rule.default else 'no'}"))
+    enabled = "always reported" if rule.family == "AL0" else "yes" if rule.default else "no"
+    console.print(Markdown(f"## Fix ({safety})\n{rule.fix}\n\nEnabled by default: {enabled}"))
 
 
 def main() -> None:

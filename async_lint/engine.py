@@ -48,6 +48,8 @@ class Linter:
         # Top-level names of the project's packages and modules: calls into them may be answered by the index.
         self.project_packages = project_packages
         self.overlay: dict[str, bytes] = {}  # path -> content with fixes applied but not yet written
+        # False for hosts that do their own `# noqa` handling (the flake8 plugin).
+        self.respect_noqa = True
         self.catalog: Catalog = settings.catalog()
         self.rules: list[Rule] = [
             cls(settings.enabled) for cls in all_rules() if settings.enabled.intersection(cls.codes)
@@ -222,7 +224,7 @@ class Linter:
             if key in seen:
                 continue
             seen.add(key)
-            suppressed = is_suppressed(lines, row, report.code)
+            suppressed = self.respect_noqa and is_suppressed(lines, row, report.code)
             finding = Finding(
                 report.code,
                 report.message,

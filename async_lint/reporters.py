@@ -1,21 +1,28 @@
-"""Output formats: `full` (code frames, like ruff), `concise`, `json` (ruff's shape) and `github` annotations."""
+"""Output formats: `full` (code frames, like ruff), `concise`, `json` (ruff's shape), `github` annotations,
+`sarif` (SARIF 2.1.0, for code scanning) and `junit` (JUnit XML, one test case per finding, for CI dashboards)."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 from typing import Callable, TextIO
+from urllib.parse import quote
 
 from rich.console import Console
 from rich.markup import escape
 
-from async_lint.catalog import Catalog
+from async_lint import __version__
+from async_lint.catalog import Catalog, RuleDoc
 from async_lint.finding import Finding
 from async_lint.source import SourceError, decode
 
-FORMATS = ("full", "concise", "json", "github")
+FORMATS = ("full", "concise", "json", "github", "sarif", "junit")
+# Formats read by programs: no progress bar, no summary line, nothing but the document on stdout.
+MACHINE_FORMATS = frozenset({"json", "github", "sarif", "junit"})
 
 
 def display_path(path: str) -> str:
@@ -127,6 +134,181 @@ def write_github(out: TextIO, findings: list[Finding]) -> None:
             f"endLine={f.end_row},endColumn={f.end_column},title={f.code}"
         )
         out.write(f"::error {props}::{_gh_escape(f'{path}:{f.row}:{f.column}: {f.code} {f.message}')}\n")
+
+
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SRCROOT = "%SRCROOT%"
+
+
+def rule_markdown(rule: RuleDoc) -> str:
+    """A rule's page as Markdown: what it finds, why it is bad, an example, the fix and its safety."""
+    parts = [rule.summary, "", "## Why is this bad?", rule.why]
+    if rule.bad:
+        parts += ["", "## Example", "```python", rule.bad, "```"]
+    if rule.good:
+        parts += ["", "## Use instead", "```python", rule.good, "```"]
+    parts += ["", f"## Fix ({fix_label(rule)})", rule.fix or "-"]
+    return "\n".join(parts).strip() + "\n"
+
+
+def fix_label(rule: RuleDoc) -> str:
+    return {"safe": "safe fix", "unsafe": "unsafe fix, needs --unsafe-fixes"}.get(rule.fix_safety, "no automatic fix")
+
+
+def _sarif_rule(rule: RuleDoc) -> dict:
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": rule.why or rule.summary},
+        "help": {"text": f"{rule.summary}\n\n{rule.why}\n\nFix: {rule.fix}".strip(), "markdown": rule_markdown(rule)},
+        "defaultConfiguration": {"enabled": rule.default, "level": "error"},
+        "properties": {"fixSafety": rule.fix_safety, "tags": [rule.family] if rule.family else []},
+    }
+
+
+def _sarif_artifact(path: str) -> dict:
+    """Paths under the current folder are relative to %SRCROOT% (what code scanning expects); others are file URIs."""
+    absolute = Path(path).absolute()
+    try:
+        rel = absolute.relative_to(Path.cwd())
+    except ValueError:
+        return {"uri": absolute.as_uri()}
+    return {"uri": quote(rel.as_posix()), "uriBaseId": SRCROOT}
+
+
+def _sarif_region(row: int, column: int, end_row: int, end_column: int) -> dict:
+    region = {"startLine": max(row, 1), "startColumn": max(column, 1)}
+    if end_row >= row and (end_row, end_column) != (row, column):
+        region["endLine"] = end_row
+        region["endColumn"] = max(end_column, 1)
+    return region
+
+
+def sarif_log(findings: list[Finding], catalog: Catalog) -> dict:
+    rules = sorted(catalog.rules.values(), key=lambda r: r.code)
+    index = {rule.code: i for i, rule in enumerate(rules)}
+    results = []
+    for f in findings:
+        text = f.message
+        if f.suggestion and f.code != "AL002":  # AL002's suggestion is a traceback, for --show-traceback
+            text += f"\nhelp: {f.suggestion}"
+        result: dict = {
+            "ruleId": f.code,
+            "level": "error",
+            "message": {"text": text},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": _sarif_artifact(f.path),
+                "region": _sarif_region(f.row, f.column, f.end_row, f.end_column),
+            }}],
+        }
+        if f.code in index:
+            result["ruleIndex"] = index[f.code]
+        if f.fix is not None and f.fix.edits:
+            result["fixes"] = [{
+                "description": {"text": f.fix.message or "async-lint fix"},
+                "artifactChanges": [{
+                    "artifactLocation": _sarif_artifact(f.path),
+                    "replacements": [
+                        {"deletedRegion": _sarif_region(e.row, e.column, e.end_row, e.end_column),
+                         "insertedContent": {"text": e.content}}
+                        for e in f.fix.edits
+                    ],
+                }],
+            }]
+            result["properties"] = {"fixApplicability": f.fix.applicability}
+        results.append(result)
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "async-lint",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "rules": [_sarif_rule(rule) for rule in rules],
+            }},
+            "originalUriBaseIds": {SRCROOT: {"uri": Path.cwd().as_uri().rstrip("/") + "/"}},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    }
+
+
+def write_sarif(out: TextIO, findings: list[Finding], catalog: Catalog) -> None:
+    json.dump(sarif_log(findings, catalog), out, indent=2, ensure_ascii=False)
+    out.write("\n")
+
+
+# Characters XML 1.0 cannot carry, even escaped.
+_XML_INVALID = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str) -> str:
+    return _XML_INVALID.sub("\ufffd", text)
+
+
+def junit_tree(findings: list[Finding]) -> ET.Element:
+    """One <testsuite> per file, one failing <testcase> per finding (AL002, a crash of async-lint, is an <error>).
+    A clean run is one passing test case, so dashboards show a run rather than nothing."""
+    root = ET.Element("testsuites", name="async-lint")
+    by_file: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_file.setdefault(display_path(f.path), []).append(f)
+    if not by_file:
+        suite = ET.SubElement(root, "testsuite", name="async-lint", tests="1", failures="0", errors="0")
+        ET.SubElement(suite, "testcase", name="No findings", classname="async-lint")
+    for path, items in by_file.items():
+        errors = sum(f.code == "AL002" for f in items)
+        suite = ET.SubElement(root, "testsuite", name=_xml_text(path), tests=str(len(items)),
+                              failures=str(len(items) - errors), errors=str(errors))
+        for f in items:
+            case = ET.SubElement(suite, "testcase", name=_xml_text(f"{f.code} at {path}:{f.row}:{f.column}"),
+                                 classname=_xml_text(path), file=_xml_text(path), line=str(f.row))
+            kind = "error" if f.code == "AL002" else "failure"
+            detail = f"{path}:{f.row}:{f.column}: {f.code} {f.message}"
+            if f.suggestion and f.code != "AL002":
+                detail += f"\nhelp: {f.suggestion}"
+            element = ET.SubElement(case, kind, message=_xml_text(f.message), type=f.code)
+            element.text = _xml_text(detail)
+    total = max(len(findings), 1)
+    errors = sum(f.code == "AL002" for f in findings)
+    root.set("tests", str(total))
+    root.set("failures", str(len(findings) - errors))
+    root.set("errors", str(errors))
+    return root
+
+
+def write_junit(out: TextIO, findings: list[Finding]) -> None:
+    tree = junit_tree(findings)
+    ET.indent(tree)
+    out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+    out.write(ET.tostring(tree, encoding="unicode"))
+    out.write("\n")
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' * (count != 1)}"
+
+
+def summary_line(findings: list[Finding], files: int, elapsed: float, fixed: int = 0,
+                 unsafe_fixes: bool = False) -> str:
+    """`Found 12 findings (5 fixable with --fix, 3 more with --unsafe-fixes) in 143 files, 0.8 s.`; the fix parts
+    only when some finding has a fix of that kind. After `--fix`, `fixed` counts the applied fixes."""
+    where = f"{_plural(files, 'file')}, {elapsed:.1f} s"
+    if not findings and not fixed:
+        return f"All checks passed! ({where})"
+    safe = sum(1 for f in findings if f.fix is not None and f.fix.applicability == "safe")
+    unsafe = sum(1 for f in findings if f.fix is not None and f.fix.applicability == "unsafe")
+    parts = []
+    if fixed:
+        parts.append(f"{fixed} fixed, {len(findings)} remaining")
+    if safe:
+        parts.append(f"{safe} fixable with --fix")
+    if unsafe and not unsafe_fixes:
+        parts.append(f"{unsafe} more with --unsafe-fixes" if safe or fixed else f"{unsafe} fixable with --unsafe-fixes")
+    detail = f" ({', '.join(parts)})" if parts else ""
+    return f"Found {_plural(len(findings) + fixed, 'finding')}{detail} in {where}."
 
 
 def write_statistics(console: Console, findings: list[Finding], suppressed: Counter, catalog: Catalog) -> None:

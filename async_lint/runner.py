@@ -198,6 +198,26 @@ def lint_paths(paths: list[str], settings: Settings, jobs: int | None = None,
     return results
 
 
+def lint_single(linter: Linter, path: str, data: bytes) -> FileResult:
+    """One file, with the project pass over that file alone (the flake8 plugin's single-file mode): its own
+    coroutines and helpers are known, other modules are not."""
+    module, _ = module_name_for(Path(path))
+    linter.project_packages = linter.project_packages | {module.split(".", 1)[0]}
+    linter.overlay = {path: data}
+    try:
+        result = linter.lint_bytes(path, data)
+        if result.summary is not None and result.deferred:
+            index = ProjectIndex([result.summary], linter.settings.helper_depth)
+            confirmed = [(item, message) for item in result.deferred if (message := index.resolve(item)) is not None]
+            if confirmed:
+                result.findings.extend(linter.place_confirmed(path, confirmed).findings)
+                result.findings.sort(key=lambda f: f.sort_key())
+        result.deferred = []
+        return result
+    finally:
+        linter.overlay = {}
+
+
 def _project_pass(results: list[FileResult], workers: _Workers, modules: dict[str, str], settings: Settings,
                   probe: Linter) -> None:
     by_path = {r.path: i for i, r in enumerate(results)}

@@ -6,7 +6,7 @@ extend it from configuration and the documentation is generated from the same so
 
 from __future__ import annotations
 
-import fnmatch
+import re
 import hashlib
 import sys
 from dataclasses import dataclass, field
@@ -69,20 +69,31 @@ class TypeInfo:
     enter: str | None = None
 
 
+def _compile(pattern: str) -> re.Pattern[str]:
+    """`requests.Session.*` matches one more name part: `*` never crosses a dot (`Session.get`, not
+    `Session.get.x`)."""
+    return re.compile("".join("[^.]*" if ch == "*" else re.escape(ch) for ch in pattern) + r"\Z")
+
+
 class PatternTable:
     """Qualified name -> value, with exact names, `prefix*` patterns and exceptions."""
 
     def __init__(self) -> None:
         self.exact: dict[str, Any] = {}
-        self.patterns: list[tuple[str, Any]] = []
+        self.patterns: list[tuple[re.Pattern[str], Any]] = []
         self.excluded: set[str] = set()
 
     def add(self, pattern: str, value: Any, excluded: Iterable[str] = ()) -> None:
-        if any(ch in pattern for ch in "*?["):
-            self.patterns.append((pattern, value))
+        if "*" in pattern:
+            self.patterns.append((_compile(pattern), value))
         else:
             self.exact[pattern] = value
         self.excluded.update(excluded)
+
+    def roots(self) -> set[str]:
+        """Top-level package names the table speaks of."""
+        names = set(self.exact) | {p.pattern.replace("\\", "") for p, _ in self.patterns}
+        return {name.split(".", 1)[0] for name in names}
 
     def get(self, name: str) -> Any:
         value = self.exact.get(name)
@@ -91,7 +102,7 @@ class PatternTable:
         if name in self.excluded:
             return None
         for pattern, value in self.patterns:
-            if fnmatch.fnmatchcase(name, pattern):
+            if pattern.match(name):
                 return value
         return None
 
@@ -123,6 +134,19 @@ class Catalog:
                     patterns.add(call, entry, entry.get("except", ()))
             cache[table] = patterns
         return cache[table]
+
+    @property
+    def library_roots(self) -> frozenset[str]:
+        """Top-level names of every library the catalog knows (requests, redis, sqlalchemy, ...): never
+        project code, even when a project file happens to be called `redis.py`."""
+        cache = self.__dict__.setdefault("_pattern_tables", {})
+        if "_roots" not in cache:
+            roots = set(self.blocking.roots()) | {n.split(".", 1)[0] for n in self.type_aliases}
+            roots |= {n.split(".", 1)[0] for n in self.factories}
+            for table in self.tables:
+                roots |= self.pattern_table(table).roots()
+            cache["_roots"] = frozenset(r for r in roots if r.isidentifier())
+        return cache["_roots"]
 
     def rule(self, code: str) -> RuleDoc:
         return self.rules[code]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 import fnmatch
 import traceback
 from dataclasses import dataclass, field
@@ -16,15 +17,16 @@ from async_lint.config import Settings
 from async_lint.context import FileContext
 from async_lint.finding import Finding, Report
 from async_lint.index import Deferred, ModuleSummary, module_name_for
-from async_lint.positions import spans
+from async_lint.positions import Span, spans
 from async_lint.resolve import Resolver
 from async_lint.source import SKIP_FILE, SourceError, decode, is_suppressed
-from async_lint.summarize import summarize
+from async_lint.summarize import settle_lines, summarize
 from async_lint.walker import Facts, collect
 from async_lint.fixes import fix_info, nodes_to_place, source_lines
 from async_lint.checks import DEFERRED_FIXES
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
+STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"builtins"}
 # Rules whose answers come from other files through the project index.
 INDEX_CODES = frozenset({"AL107", "AL201", "AL206"})
 
@@ -64,12 +66,15 @@ class Linter:
                 self.always_parse = True
             triggers.update(t.encode() for t in doc.triggers)
         self.triggers = tuple(sorted(triggers))
+        # A project folder without __init__.py may hold `redis.py`: library names stay library names.
+        self.library_roots = self.catalog.library_roots | STDLIB
         self.needs_index = bool(settings.enabled & INDEX_CODES) or any(
             type(rule).summarize is not Rule.summarize for rule in self.rules
         )
 
     def is_project(self, qualified: str) -> bool:
-        return qualified.split(".", 1)[0] in self.project_packages
+        root = qualified.split(".", 1)[0]
+        return root in self.project_packages and root not in self.library_roots
 
     # ------------------------------------------------------------------
     def ignored_codes(self, path: str) -> frozenset[str]:
@@ -138,6 +143,7 @@ class Linter:
             result.summary = summarize(facts, resolver, self.catalog, path, module_name, is_package, self.is_project)
             result.summary.shared = ctx.local_summary
         if summary_only:
+            self.settle(result, facts, {})
             return result
         reports: list[Report] = []
         for rule in self.rules:
@@ -153,9 +159,19 @@ class Linter:
                     kind, target = report.defer
                     result.deferred.append(Deferred(kind, target, report.code, report.message, report.suggestion,
                                                     locators[id(report.node)], report.deferred_fix))
-        if immediate:
-            self.place(result, facts, source.text, immediate)
+        positions = self.place(result, facts, source.text, immediate) if immediate else {}
+        self.settle(result, facts, positions)
         return result
+
+    def settle(self, result: FileResult, facts: Facts, positions: dict[int, Span]) -> None:
+        """Fill the summary's blocking-call lines, reusing positions already computed for the findings."""
+        summary = result.summary
+        if summary is None or not summary.pending_lines:
+            return
+        missing = [call for _, call in summary.pending_lines if id(call) not in positions]
+        if missing:
+            positions = {**positions, **spans(facts.module, missing)}
+        settle_lines(summary, positions)
 
     def place_confirmed(self, path: str, confirmed: list[tuple[Deferred, str]]) -> FileResult:
         """Findings for deferred reports the project index confirmed: the file is parsed again to place them."""
@@ -204,10 +220,13 @@ class Linter:
         )
         result.internal_errors += 1
 
-    def place(self, result: FileResult, facts: Facts, text: str, reports: list[Report]) -> None:
-        """Turn reports into findings: positions (computed only now), fixes, per-file ignores, noqa."""
+    def place(self, result: FileResult, facts: Facts, text: str, reports: list[Report]) -> dict[int, Span]:
+        """Turn reports into findings: positions (computed only now), fixes, per-file ignores, noqa. Returns the
+        positions, which include the summary's pending blocking calls (one codegen pass per file)."""
         module = facts.module
         nodes = [report.node for report in reports]
+        if result.summary is not None:
+            nodes.extend(call for _, call in result.summary.pending_lines)
         for report in reports:
             if report.fix is not None:
                 nodes.extend(nodes_to_place(module, report.fix))
@@ -246,6 +265,7 @@ class Linter:
             else:
                 result.findings.append(finding)
         result.findings.sort(key=Finding.sort_key)
+        return positions
 
 
 def syntax_error_result(path: str, text: str, exc: cst.ParserSyntaxError) -> FileResult:

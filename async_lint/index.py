@@ -76,6 +76,9 @@ class ModuleSummary:
     classes: dict[str, ClassSummary] = field(default_factory=dict)
     shared: dict[str, set[str]] = field(default_factory=dict)
     awaited: set[str] = field(default_factory=set)  # short names of functions awaited here (`await x.save()`)
+    # (function qualname, call node) whose line is still to be computed; emptied before the summary leaves
+    # the worker (nodes are not data).
+    pending_lines: list = field(default_factory=list, repr=False, compare=False)
 
     @property
     def coroutine_names(self) -> set[str]:

@@ -24,6 +24,8 @@ from async_lint.index import ProjectIndex, module_name_for, package_root
 # Below this many files a pool costs more to start than it saves.
 PARALLEL_THRESHOLD = 16
 _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+_CALLED = re.compile(rb"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+_IMPORT_LINE = re.compile(rb"^[ \t]*(?:from|import)[ \t][^\n]*", re.MULTILINE)
 
 _worker_linter: Linter | None = None
 
@@ -38,6 +40,20 @@ def _init_worker(settings: Settings, packages: frozenset[str]) -> None:
 def _lint_chunk(tasks: list[Task]) -> list[FileResult]:
     assert _worker_linter is not None
     return [_safe_lint(_worker_linter, task) for task in tasks]
+
+
+def _place_chunk(items: list[tuple[str, list]]) -> list[FileResult]:
+    assert _worker_linter is not None
+    return [_safe_place(_worker_linter, path, confirmed) for path, confirmed in items]
+
+
+def _safe_place(linter: Linter, path: str, confirmed: list) -> FileResult:
+    try:
+        return linter.place_confirmed(path, confirmed)
+    except Exception as exc:  # report, keep going
+        result = error_result(path, "AL002", f"internal error placing findings: {type(exc).__name__}: {exc}")
+        result.internal_errors = 1
+        return result
 
 
 def _safe_lint(linter: Linter, task: Task) -> FileResult:
@@ -138,6 +154,23 @@ class _Workers:
                     progress(1)
         return out
 
+    def place(self, items: list[tuple[str, list]]) -> list[FileResult]:
+        """Place confirmed deferred findings (each file parsed again), in the pool when there are many."""
+        if self.jobs <= 1 or len(items) < PARALLEL_THRESHOLD // 4:
+            return [_safe_place(self._linter(), path, confirmed) for path, confirmed in items]
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_init_worker,
+                                            initargs=(self.settings, self.packages))
+        chunks = [items[i: i + 2] for i in range(0, len(items), 2)]
+        out: list[FileResult] = []
+        try:
+            for results in self.pool.map(_place_chunk, chunks):
+                out.extend(results)
+        except BrokenProcessPool:
+            self.pool = None
+            out.extend(_safe_place(self._linter(), path, confirmed) for path, confirmed in items[len(out):])
+        return out
+
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown()
@@ -226,7 +259,8 @@ def _project_pass(results: list[FileResult], workers: _Workers, modules: dict[st
 
     # 1b-1: files that name a project coroutine but were skipped by the byte pre-filter (AL201 in sync code).
     if settings.enabled & {"AL201", "AL206"}:
-        # A module-level coroutine function, and the last part of its module's name (`from .db import save`).
+        # A module-level coroutine function called by name, whose module an import line names
+        # (`from .db import save_order` ... `save_order(order)`).
         wanted_names: dict[bytes, set[bytes]] = {}
         for summary in summaries.values():
             for name in summary.coroutine_names:
@@ -236,10 +270,14 @@ def _project_pass(results: list[FileResult], workers: _Workers, modules: dict[st
             if r.parsed or r.findings or not wanted_names:
                 continue
             try:
-                words = set(_WORD.findall(workers._linter().read(r.path)))
+                data = workers._linter().read(r.path)
             except OSError:
                 continue
-            if any(name in words and modules_named & words for name, modules_named in wanted_names.items()):
+            called = set(_CALLED.findall(data))
+            if not called.intersection(wanted_names):
+                continue
+            imported = {w for line in _IMPORT_LINE.findall(data) for w in _WORD.findall(line)}
+            if any(name in called and modules_named & imported for name, modules_named in wanted_names.items()):
                 again.append((r.path, True, False))
         for fresh in workers.map(again):
             results[by_path[fresh.path]] = fresh
@@ -247,11 +285,20 @@ def _project_pass(results: list[FileResult], workers: _Workers, modules: dict[st
                 summaries[fresh.summary.module] = fresh.summary
                 index.add(fresh.summary)
 
-    # 1b-2: modules reached by helper chains that nobody parsed yet (AL107).
+    # 1b-2: modules that deferred questions name but nobody parsed yet (files of the package that were not
+    # linted, or skipped by the pre-filter), and for AL107 the modules reached by helper chains.
+    attempted: set[str] = set(summaries)
+    asked = {d.target for r in results for d in r.deferred if d.kind in ("coroutine", "callable")}
+    wanted_modules = {m: modules[m] for t in asked if (m := _module_of(t, modules)) and m not in attempted}
+    if wanted_modules:
+        for fresh in workers.map([(path, True, True) for path in wanted_modules.values()]):
+            if fresh.summary is not None:
+                summaries[fresh.summary.module] = fresh.summary
+                index.add(fresh.summary)
+        attempted.update(wanted_modules)
     if "AL107" in settings.enabled:
         frontier = {d.target for r in results for d in r.deferred if d.kind == "blocking-helper"}
         seen: set[str] = set()
-        attempted: set[str] = set(summaries)
         for _ in range(settings.helper_depth + 1):
             wanted: dict[str, str] = {}
             next_frontier: set[str] = set()
@@ -278,20 +325,22 @@ def _project_pass(results: list[FileResult], workers: _Workers, modules: dict[st
         index._chains.clear()
 
     # 2: confirm the deferred findings; only files with confirmed ones are read again, to place them.
-    linter = workers._linter()
+    to_place: list[tuple[str, list]] = []
     for r in results:
         for finding in r.findings:
             if finding.fix is not None and finding.fix.unless_awaited in index.awaited:
                 finding.fix = None  # something in the project awaits it: it must stay `async def`
         confirmed = [(item, message) for item in r.deferred if (message := index.resolve(item)) is not None]
         r.deferred = []
-        if not confirmed:
-            continue
-        placed = linter.place_confirmed(r.path, confirmed)
+        if confirmed:
+            to_place.append((r.path, confirmed))
+    for placed in workers.place(to_place):
+        r = results[by_path[placed.path]]
         for finding in placed.findings:
             if finding.fix is not None and finding.fix.unless_awaited in index.awaited:
                 finding.fix = None
         r.findings.extend(placed.findings)
+        r.internal_errors += placed.internal_errors
         for code, count in placed.suppressed.items():
             r.suppressed[code] = r.suppressed.get(code, 0) + count
         r.findings.sort(key=lambda f: f.sort_key())

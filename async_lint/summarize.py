@@ -7,7 +7,6 @@ import libcst as cst
 from async_lint.catalog import Catalog
 from async_lint.checks.blocking import blocking_entry
 from async_lint.index import ClassSummary, FunctionSummary, ModuleSummary
-from async_lint.positions import spans
 from async_lint.resolve import Resolver
 from async_lint.walker import Facts, dotted_name
 
@@ -16,6 +15,15 @@ MAX_CALLS = 200
 
 def is_awaited(call: cst.Call, facts: Facts) -> bool:
     return isinstance(facts.parent_of(call), cst.Await)
+
+
+def settle_lines(summary: ModuleSummary, positions: dict[int, tuple[int, int, int, int]]) -> None:
+    """Give each function's first blocking call its line, from positions the engine computed."""
+    for qualname, call in summary.pending_lines:
+        fn = summary.functions[qualname]
+        if fn.blocking is not None:
+            fn.blocking = (fn.blocking[0], fn.blocking[1], positions[id(call)][0])
+    summary.pending_lines = []
 
 
 def summarize(facts: Facts, resolver: Resolver, catalog: Catalog, path: str, module: str, is_package: bool,
@@ -73,10 +81,10 @@ def summarize(facts: Facts, resolver: Resolver, catalog: Catalog, path: str, mod
                 found.append(callee)
         elif callee in ("functools.partial", "functools.partialmethod"):
             fn.may_return_callable = True
-    if blocking_nodes:
-        where = spans(facts.module, [call for _, call, _, _ in blocking_nodes.values()])
-        for fn, call, callee, code in blocking_nodes.values():
-            fn.blocking = (callee, code, where[id(call)][0])
+    # Lines are filled in by `settle_lines` once the engine computes positions (one codegen pass per file).
+    for fn, call, callee, code in blocking_nodes.values():
+        fn.blocking = (callee, code, 0)
+        summary.pending_lines.append((fn.qualname, call))
     for fn in summary.functions.values():
         fn.calls = tuple(calls.get(id(fn), ()))
 

@@ -37,7 +37,10 @@ def function_label(scope: Scope) -> str:
 
 
 def blocking_entry(call: cst.Call, scope: Scope, resolver: Resolver, catalog: Catalog) -> ApiEntry | None:
-    """The catalog entry of a blocking call (AL101-AL106), or None; non-blocking forms excluded."""
+    """The catalog entry of a blocking call (AL101-AL106), or None; non-blocking forms excluded. An awaited
+    call is async whatever its receiver's annotation claims (`session: Session` holding an AsyncSession)."""
+    if isinstance(resolver.facts.parent_of(call), cst.Await):
+        return None
     callee = resolver.callee(call.func, scope)
     if callee is None:
         return None

@@ -19,11 +19,11 @@ from async_lint.walker import Facts, Scope, children, dotted_name
 _CONDITION_PARENTS = (cst.If, cst.While, cst.IfExp, cst.Assert)
 # What a coroutine object itself offers: using these is driving the coroutine, not forgetting it.
 _COROUTINE_ATTRS = {"__await__", "send", "throw", "close", "cr_frame", "cr_code", "cr_running", "cr_await",
-                    "__name__", "__qualname__"}
+                    "__name__", "__qualname__", "__aenter__", "__aexit__", "__aiter__", "__anext__"}
 # Builtins that use the value itself: handing them a coroutine object is always a mistake.
 _VALUE_USERS = {"builtins.len", "builtins.str", "builtins.int", "builtins.float", "builtins.bool",
                 "builtins.print", "builtins.list", "builtins.dict", "builtins.sorted", "builtins.sum",
-                "builtins.iter", "builtins.next", "json.dumps", "builtins.isinstance"}
+                "builtins.iter", "builtins.next", "json.dumps"}
 
 
 def _loop_like(func: cst.BaseExpression) -> bool:
@@ -71,7 +71,8 @@ class CoroutineMisuse:
             target = parent.targets[0].target
             if isinstance(target, (cst.Tuple, cst.List)):
                 return "it is unpacked before being awaited"
-            if isinstance(target, cst.Name):
+            if isinstance(target, cst.Name) and len(scope.bindings.get(target.value, ())) == 1:
+                # Only a name bound here alone: `task = None` elsewhere makes `if task:` a None check.
                 return self._next_use(parent, target.value, scope)
         return None
 
@@ -86,6 +87,8 @@ class CoroutineMisuse:
         if isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is node and parent.asynchronous is None:
             return "it is iterated before being awaited"
         if isinstance(parent, cst.Comparison):
+            if all(isinstance(t.operator, (cst.Is, cst.IsNot)) for t in parent.comparisons):
+                return None  # `x is not None`: checking for a coroutine, not using it
             return "it is compared before being awaited"
         if isinstance(parent, cst.BinaryOperation):
             return "it is used in arithmetic before being awaited"

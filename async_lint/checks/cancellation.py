@@ -44,8 +44,28 @@ def reraises(handler: cst.ExceptHandler) -> tuple[bool, str | None]:
         if caught is not None and isinstance(node.exc, cst.Name) and node.exc.value == caught:
             return True, None
         exc = node.exc.func if isinstance(node.exc, cst.Call) else node.exc
-        other = other or dotted_name(exc) or "another exception"
+        name = dotted_name(exc) or ""
+        if name.rsplit(".", 1)[-1].endswith(("CancelledError", "Cancelled")):
+            return True, None  # a CancelledError subclass of the project's own: still cancellation
+        other = other or name or "another exception"
     return False, other
+
+
+def shielded(facts, node: cst.CSTNode) -> bool:
+    """Inside `with anyio.CancelScope(shield=True):` (or any `with X(..., shield=True)`) in the same function:
+    cancellation from outside cannot be delivered there."""
+    for ancestor in facts.ancestors(node):
+        if isinstance(ancestor, NESTED_SCOPES):
+            return False
+        if isinstance(ancestor, cst.With):
+            for item in ancestor.items:
+                call = item.item
+                if isinstance(call, cst.Call) and any(
+                    arg.keyword is not None and arg.keyword.value == "shield"
+                    and isinstance(arg.value, cst.Name) and arg.value.value == "True" for arg in call.args
+                ):
+                    return True
+    return False
 
 
 def awaited_names(node: cst.CSTNode) -> set[str]:
@@ -83,7 +103,7 @@ class SwallowedCancellation(Rule):
             if not isinstance(try_node, cst.Try) or not awaits(try_node.body):
                 continue
             again, other = reraises(handler)
-            if again:
+            if again or shielded(ctx.facts, try_node):
                 continue
             if cancelled is None:
                 cancelled = self._cancelled(ctx)

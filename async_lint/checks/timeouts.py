@@ -7,6 +7,7 @@ methods and fields matter; constructors and methods are matched through the alia
 
 from __future__ import annotations
 
+import fnmatch
 from typing import Any, Iterator
 
 import libcst as cst
@@ -33,7 +34,7 @@ def in_process_transport(ctx: FileContext, call: cst.Call, scope: Scope, names: 
     for _ in range(3):
         if isinstance(value, cst.Call):
             callee = ctx.callee(value, scope) or dotted_name(value.func)
-            return tail(callee) in names
+            return any(fnmatch.fnmatchcase(tail(callee), pattern) for pattern in names)
         if isinstance(value, cst.Name):
             found = ctx.resolver.lookup(value.value, scope)
             if found is None:

@@ -21,6 +21,12 @@ def _is_true(test: cst.BaseExpression) -> bool:
         isinstance(test, cst.Integer) and test.value == "1")
 
 
+def _may_catch(name: str, catches: frozenset[str]) -> bool:
+    """`WebSocketDisconnect` or a base, a project's own `...Disconnect...` class, or a constant tuple of exception
+    classes (`NORMAL_DISCONNECT_EXCEPTIONS`) whose members we cannot see."""
+    return name in catches or "Disconnect" in name or (name.isupper() and len(name) > 1)
+
+
 class WebsocketDisconnect(Rule):
     codes = ("AL601",)
 
@@ -94,6 +100,6 @@ class WebsocketDisconnect(Rule):
         for try_node in in_try_body(ctx.facts, call, owner.node):
             for handler in try_node.handlers:
                 names = handler_type_names(ctx, handler, owner)
-                if names is None or any(tail(n) in catches for n in names if n):
+                if names is None or any(_may_catch(tail(n), catches) for n in names if n):
                     return True
         return False

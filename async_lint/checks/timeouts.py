@@ -99,7 +99,7 @@ class HttpTimeouts(Rule):
                 if entry.get("in-process") and in_process_transport(ctx, call, scope, clients.in_process):
                     continue
                 if timeout_arg is None or (is_none(timeout_arg.value) and not entry.get("none-disables")):
-                    if "AL301" in self.enabled and not has_star_kwargs(call):
+                    if "AL301" in self.enabled and not has_star_kwargs(call) and not _in_mock(ctx, scope):
                         yield self._no_timeout(call, callee, kind, entry, timeout_arg, seconds)
                 elif is_none(timeout_arg.value) and "AL302" in self.enabled:
                     yield Report(
@@ -175,6 +175,19 @@ class HttpTimeouts(Rule):
             suggestion = (f"pass the timeout this client needs; `{entry['explicit-default']}` keeps today's "
                           f"behaviour but makes it visible")
         return Report("AL301", call, message, suggestion)
+
+
+def _in_mock(ctx: FileContext, scope: Scope) -> bool:
+    """Code that builds a client for a mock (`create_mock_client()`, `mock_server.py`): nothing to time out."""
+    stem = ctx.path.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    if "mock" in stem:
+        return True
+    current: Scope | None = scope
+    while current is not None:
+        if "mock" in current.name.lower():
+            return True
+        current = current.parent
+    return False
 
 
 def _shown(call: cst.Call, callee: str) -> str:

@@ -40,6 +40,8 @@ AUTO = [
     {"pytest.ini": "[pytest]\naddopts = -ra --asyncio-mode=auto\n"},
     {"pyproject.toml": '[tool.pytest.ini_options]\naddopts = ["--asyncio-mode", "auto"]\n'},
     {"pyproject.toml": '[tool.pytest.ini_options]\ntrio_mode = true\n'},
+    {"pytest.ini": "[pytest]\naddopts = -o asyncio_mode=auto\n"},
+    {"tox.ini": "[pytest]\naddopts = --override-ini=asyncio_mode=auto -q\n"},
 ]
 
 

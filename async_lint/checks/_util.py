@@ -17,7 +17,6 @@ NESTED_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 
 # Frameworks whose decorators and route registrations the checks recognise.
 ROUTE_METHODS = frozenset({"get", "post", "put", "delete", "patch", "options", "head", "trace", "api_route", "route"})
-WEBSOCKET_DECORATORS = frozenset({"websocket", "websocket_route"})
 
 
 def is_none(node: cst.CSTNode | None) -> bool:
@@ -37,10 +36,6 @@ def has_star_kwargs(call: cst.Call) -> bool:
 
 def positional(call: cst.Call) -> list[cst.Arg]:
     return [arg for arg in call.args if arg.keyword is None and not arg.star]
-
-
-def has_star_args(call: cst.Call) -> bool:
-    return any(arg.star == "*" for arg in call.args)
 
 
 def walk(node: cst.CSTNode, into_nested: bool = False) -> Iterator[cst.CSTNode]:
@@ -69,10 +64,6 @@ def tail(name: str | None) -> str:
     return name.rsplit(".", 1)[-1] if name else ""
 
 
-def canonical(ctx: FileContext, name: str | None) -> str | None:
-    return ctx.catalog.canonical_type(name) if name else None
-
-
 def table(ctx: FileContext, name: str) -> list[dict[str, Any]]:
     return ctx.catalog.tables.get(name, [])
 
@@ -84,27 +75,6 @@ def table_names(ctx: FileContext, name: str, key: str) -> frozenset[str]:
         value = entry.get(key, ())
         out.update([value] if isinstance(value, str) else value)
     return frozenset(out)
-
-
-def enclosing_function(scope: Scope) -> Scope | None:
-    """The function scope code at `scope` runs in (None at module or class level)."""
-    return scope.function
-
-
-def decorator_names(ctx: FileContext, node: cst.FunctionDef | cst.ClassDef, scope: Scope) -> list[str]:
-    """Qualified (or dotted) names of a def's decorators, calls stripped."""
-    out = []
-    for decorator in node.decorators:
-        out.append(qualified(ctx, strip_call(decorator.decorator), scope) or "")
-    return out
-
-
-FIXTURE_DECORATORS = frozenset({"pytest.fixture", "pytest_asyncio.fixture", "_pytest.fixtures.fixture",
-                                "pytest_asyncio.plugin.fixture"})
-
-
-def is_fixture(ctx: FileContext, node: cst.FunctionDef, outer: Scope) -> bool:
-    return any(name in FIXTURE_DECORATORS for name in decorator_names(ctx, node, outer))
 
 
 def route_decorator(decorator: cst.Decorator, kinds: frozenset[str]) -> cst.Call | cst.Attribute | None:
@@ -171,8 +141,3 @@ def in_try_body(facts: Any, node: cst.CSTNode, stop: cst.CSTNode) -> Iterator[cs
         if isinstance(ancestor, (cst.Try, cst.TryStar)) and previous is ancestor.body:
             yield ancestor
         previous = ancestor
-
-
-def receiver_text(node: cst.BaseExpression) -> str | None:
-    """Dotted text of an expression used as a receiver (`self._client`, `app.state.http`)."""
-    return dotted_name(node)

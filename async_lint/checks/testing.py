@@ -113,6 +113,12 @@ def runs_every_async_test(folder: str, entries: list[dict[str, Any]]) -> bool:
         wanted = str(entry["auto-value"]).lower()
         if str(options.get(option, "")).strip().lower() == wanted:
             return True
+        # `-o asyncio_mode=auto` / `--override-ini=asyncio_mode=auto` in addopts.
+        for i, arg in enumerate(addopts):
+            value = addopts[i + 1] if arg in ("-o", "--override-ini") and i + 1 < len(addopts) else \
+                arg.split("=", 1)[1] if arg.startswith("--override-ini=") else arg[2:] if arg.startswith("-o") else ""
+            if value.replace(" ", "").lower() == f"{option}={wanted}":
+                return True
         flag = entry.get("auto-flag")
         if flag:
             for i, arg in enumerate(addopts):

@@ -64,13 +64,6 @@ class _Clients:
         self.in_process = table_names(ctx, "in-process-transports", "names")
 
 
-def client_type(ctx: FileContext, call: cst.Call, scope: Scope, known: dict[str, Any]) -> str | None:
-    """The catalog type a constructor call makes when it is one of `known` (class calls only, any import form)."""
-    callee = ctx.callee(call, scope)
-    canonical = ctx.catalog.canonical_type(callee) if callee else None
-    return canonical if canonical in known else None
-
-
 class HttpTimeouts(Rule):
     codes = ("AL301", "AL302", "AL303")
 

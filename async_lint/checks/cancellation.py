@@ -102,6 +102,8 @@ class SwallowedCancellation(Rule):
             try_node = ctx.facts.parent_of(handler)
             if not isinstance(try_node, cst.Try) or not awaits(try_node.body):
                 continue
+            if self._caught_earlier(ctx, try_node, handler, scope, catching):
+                continue  # an earlier `except CancelledError:` of this try gets the cancellation (judged itself)
             again, other = reraises(handler)
             if again or shielded(ctx.facts, try_node):
                 continue
@@ -119,6 +121,17 @@ class SwallowedCancellation(Rule):
             if names is not None and any(n.endswith("CancelledError") for n in names):
                 suggestion = "re-raise it with `raise` after cleaning up (or stop catching CancelledError)"
             yield Report("AL501", handler, message, suggestion)
+
+    @staticmethod
+    def _caught_earlier(ctx: FileContext, try_node: cst.Try, handler: cst.ExceptHandler, scope,
+                        catching: frozenset[str]) -> bool:
+        for earlier in try_node.handlers:
+            if earlier is handler:
+                return False
+            names = handler_type_names(ctx, earlier, scope)
+            if names is None or any(n in catching or n.endswith("CancelledError") for n in names):
+                return True
+        return False
 
     @staticmethod
     def _cancelled(ctx: FileContext) -> dict[int, set[str]]:

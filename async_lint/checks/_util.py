@@ -1,0 +1,143 @@
+"""Small helpers shared by the AL3xx-AL7xx checks (timeouts, lifecycles, cancellation, websockets, tests).
+
+Everything here answers questions from the walker's facts and the resolver; nothing walks the whole module again.
+Subtree walks (`walk`) are only done for the few nodes a rule has already picked out.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator
+
+import libcst as cst
+
+from async_lint.context import FileContext
+from async_lint.walker import Scope, children, dotted_name
+
+NESTED_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+
+# Frameworks whose decorators and route registrations the checks recognise.
+ROUTE_METHODS = frozenset({"get", "post", "put", "delete", "patch", "options", "head", "trace", "api_route", "route"})
+
+
+def is_none(node: cst.CSTNode | None) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+def keyword(call: cst.Call, name: str) -> cst.Arg | None:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg
+    return None
+
+
+def has_star_kwargs(call: cst.Call) -> bool:
+    return any(arg.star == "**" for arg in call.args)
+
+
+def positional(call: cst.Call) -> list[cst.Arg]:
+    return [arg for arg in call.args if arg.keyword is None and not arg.star]
+
+
+def walk(node: cst.CSTNode, into_nested: bool = False) -> Iterator[cst.CSTNode]:
+    """`node` and everything below it, in no particular order; nested defs, lambdas and classes are skipped
+    (but yielded themselves) unless `into_nested`."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        if current is not node and not into_nested and isinstance(current, NESTED_SCOPES):
+            continue
+        stack.extend(children(current))
+
+
+def strip_call(node: cst.BaseExpression) -> cst.BaseExpression:
+    """`pytest.mark.asyncio(loop_scope="module")` -> `pytest.mark.asyncio`."""
+    return node.func if isinstance(node, cst.Call) else node
+
+
+def qualified(ctx: FileContext, node: cst.BaseExpression, scope: Scope) -> str | None:
+    """Qualified name of a Name/Attribute chain (through imports), else its dotted text, else None."""
+    return ctx.resolver.qualify(node, scope) or dotted_name(node)
+
+
+def tail(name: str | None) -> str:
+    return name.rsplit(".", 1)[-1] if name else ""
+
+
+def table(ctx: FileContext, name: str) -> list[dict[str, Any]]:
+    return ctx.catalog.tables.get(name, [])
+
+
+def table_names(ctx: FileContext, name: str, key: str) -> frozenset[str]:
+    """The union of the list `key` over every entry of the catalog table `name`."""
+    out: set[str] = set()
+    for entry in table(ctx, name):
+        value = entry.get(key, ())
+        out.update([value] if isinstance(value, str) else value)
+    return frozenset(out)
+
+
+def route_decorator(decorator: cst.Decorator, kinds: frozenset[str]) -> cst.Call | cst.Attribute | None:
+    """`@app.get("/x")` / `@router.websocket("/ws")` when the attribute is one of `kinds`; the decorator node."""
+    expr = decorator.decorator
+    func = expr.func if isinstance(expr, cst.Call) else expr
+    if isinstance(func, cst.Attribute) and func.attr.value in kinds:
+        return expr  # type: ignore[return-value]
+    return None
+
+
+def is_path_operation(node: cst.FunctionDef) -> str | None:
+    """`GET /items` for a FastAPI/Starlette path operation decorated `@app.get("/items")`, else None."""
+    for decorator in node.decorators:
+        expr = route_decorator(decorator, ROUTE_METHODS)
+        if not isinstance(expr, cst.Call):
+            continue
+        path_arg = keyword(expr, "path")
+        args = positional(expr)
+        if path_arg is None and args:
+            path_arg = args[0]
+        if path_arg is None or not isinstance(path_arg.value, (cst.SimpleString, cst.ConcatenatedString,
+                                                                 cst.FormattedString, cst.Name, cst.Attribute)):
+            continue
+        method = expr.func.attr.value  # type: ignore[union-attr]
+        path = path_arg.value.evaluated_value if isinstance(path_arg.value, cst.SimpleString) else None
+        label = method.upper() if method not in ("api_route", "route") else "route"
+        return f"{label} {path}" if isinstance(path, str) else label
+    return None
+
+
+def imports_module(ctx: FileContext, prefixes: Iterable[str]) -> bool:
+    """Whether the file imports anything from one of these top-level packages."""
+    prefixes = tuple(prefixes)
+    for node, _ in ctx.facts.imports:
+        if isinstance(node, cst.Import):
+            names = [dotted_name(alias.name) or "" for alias in node.names]
+        else:
+            if node.relative:
+                continue
+            names = [dotted_name(node.module) or ""] if node.module is not None else []
+        for name in names:
+            if name.split(".", 1)[0] in prefixes:
+                return True
+    return False
+
+
+def handler_type_names(ctx: FileContext, handler: cst.ExceptHandler | cst.ExceptStarHandler,
+                       scope: Scope) -> list[str] | None:
+    """Qualified names an `except` clause catches; None for a bare `except:`; unknown entries as ""."""
+    if handler.type is None:
+        return None
+    expr = handler.type
+    elements = [e.value for e in expr.elements] if isinstance(expr, cst.Tuple) else [expr]
+    return [qualified(ctx, e, scope) or "" if isinstance(e, (cst.Name, cst.Attribute)) else "" for e in elements]
+
+
+def in_try_body(facts: Any, node: cst.CSTNode, stop: cst.CSTNode) -> Iterator[cst.Try | cst.TryStar]:
+    """Every `try` (below `stop`) whose body - not its handlers, else or finally - contains `node`."""
+    previous = node
+    for ancestor in facts.ancestors(node):
+        if ancestor is stop or isinstance(ancestor, NESTED_SCOPES):
+            return
+        if isinstance(ancestor, (cst.Try, cst.TryStar)) and previous is ancestor.body:
+            yield ancestor
+        previous = ancestor

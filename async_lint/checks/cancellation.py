@@ -1,0 +1,165 @@
+"""AL501: a handler in `async def` that catches cancellation and does not re-raise it.
+
+Cancellation can only arrive where the task is suspended, so a `try` whose body never awaits (no `await`,
+`async with`, `async for`) cannot see it and is not reported. The idiom of cancelling a task and then waiting for
+it (`task.cancel()` ... `try: await task` / `except CancelledError: pass`) is not reported either: the
+CancelledError caught there is the child's.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import libcst as cst
+
+from async_lint.checks import Rule
+from async_lint.checks._util import NESTED_SCOPES, handler_type_names, table_names, walk
+from async_lint.context import FileContext
+from async_lint.finding import Report
+from async_lint.walker import dotted_name
+
+
+def awaits(node: cst.CSTNode) -> bool:
+    """Whether code directly in `node` (not in nested defs) can suspend."""
+    for child in walk(node):
+        if isinstance(child, cst.Await):
+            return True
+        if isinstance(child, (cst.With, cst.For)) and child.asynchronous is not None:
+            return True
+        if isinstance(child, cst.CompFor) and child.asynchronous is not None:
+            return True
+    return False
+
+
+def reraises(handler: cst.ExceptHandler) -> tuple[bool, str | None]:
+    """(re-raises the caught exception, name of another exception it raises instead)."""
+    caught = handler.name.name.value if handler.name is not None and isinstance(handler.name.name, cst.Name) \
+        else None
+    other = None
+    for node in walk(handler.body):
+        if not isinstance(node, cst.Raise):
+            continue
+        if node.exc is None:
+            return True, None
+        if caught is not None and isinstance(node.exc, cst.Name) and node.exc.value == caught:
+            return True, None
+        exc = node.exc.func if isinstance(node.exc, cst.Call) else node.exc
+        name = dotted_name(exc) or ""
+        if name.rsplit(".", 1)[-1].endswith(("CancelledError", "Cancelled")):
+            return True, None  # a CancelledError subclass of the project's own: still cancellation
+        other = other or name or "another exception"
+    return False, other
+
+
+def shielded(facts, node: cst.CSTNode) -> bool:
+    """Inside `with anyio.CancelScope(shield=True):` (or any `with X(..., shield=True)`) in the same function:
+    cancellation from outside cannot be delivered there."""
+    for ancestor in facts.ancestors(node):
+        if isinstance(ancestor, NESTED_SCOPES):
+            return False
+        if isinstance(ancestor, cst.With):
+            for item in ancestor.items:
+                call = item.item
+                if isinstance(call, cst.Call) and any(
+                    arg.keyword is not None and arg.keyword.value == "shield"
+                    and isinstance(arg.value, cst.Name) and arg.value.value == "True" for arg in call.args
+                ):
+                    return True
+    return False
+
+
+def awaited_names(node: cst.CSTNode) -> set[str]:
+    """Dotted names mentioned inside the `await` expressions directly in `node`."""
+    out: set[str] = set()
+    for child in walk(node):
+        if isinstance(child, cst.Await):
+            for inner in walk(child.expression):
+                if isinstance(inner, (cst.Name, cst.Attribute)):
+                    text = dotted_name(inner)
+                    if text:
+                        out.add(text)
+    return out
+
+
+class SwallowedCancellation(Rule):
+    codes = ("AL501",)
+
+    def check(self, ctx: FileContext) -> Iterator[Report]:
+        catching = table_names(ctx, "cancellation", "names")
+        cancelled: dict[int, set[str]] | None = None
+        for handler, scope in ctx.facts.handlers:
+            if not scope.in_async_function:
+                continue
+            names = handler_type_names(ctx, handler, scope)
+            if names is None:
+                label = "a bare `except:`"
+            else:
+                hits = [n for n in names if n in catching]
+                if not hits:
+                    continue
+                label = f"`except {dotted_name(handler.type) or hits[0]}`" if len(names) == 1 else \
+                    f"`except (...)` with `{hits[0].removeprefix('builtins.')}`"
+            try_node = ctx.facts.parent_of(handler)
+            if not isinstance(try_node, cst.Try) or not awaits(try_node.body):
+                continue
+            if self._caught_earlier(ctx, try_node, handler, scope, catching):
+                continue  # an earlier `except CancelledError:` of this try gets the cancellation (judged itself)
+            again, other = reraises(handler)
+            if again or shielded(ctx.facts, try_node):
+                continue
+            if cancelled is None:
+                cancelled = self._cancelled(ctx)
+            if awaited_names(try_node.body) & cancelled.get(id(scope.node), set()):
+                continue  # `task.cancel()` then `try: await task / except CancelledError: pass`
+            if other is not None:
+                message = (f"{label} in `async def {scope.name}` turns cancellation into `{other}`: the task no "
+                           f"longer ends as cancelled, so `asyncio.timeout()`, `wait_for` and TaskGroups misread it")
+            else:
+                message = (f"{label} in `async def {scope.name}` catches `asyncio.CancelledError` and does not "
+                           f"re-raise it: the cancelled task keeps going, and timeouts and shutdown can hang")
+            suggestion = "catch `Exception` instead (CancelledError is not one), or end the handler with `raise`"
+            if names is not None and any(n.endswith("CancelledError") for n in names):
+                suggestion = "re-raise it with `raise` after cleaning up (or stop catching CancelledError)"
+            yield Report("AL501", handler, message, suggestion)
+
+    @staticmethod
+    def _caught_earlier(ctx: FileContext, try_node: cst.Try, handler: cst.ExceptHandler, scope,
+                        catching: frozenset[str]) -> bool:
+        for earlier in try_node.handlers:
+            if earlier is handler:
+                return False
+            names = handler_type_names(ctx, earlier, scope)
+            if names is None or any(n in catching or n.endswith("CancelledError") for n in names):
+                return True
+        return False
+
+    @staticmethod
+    def _cancelled(ctx: FileContext) -> dict[int, set[str]]:
+        """Per function node: dotted names of what it `.cancel()`s (and the collections those come from)."""
+        out: dict[int, set[str]] = {}
+        for call, scope in ctx.facts.calls:
+            func = call.func
+            if not (isinstance(func, cst.Attribute) and func.attr.value == "cancel"):
+                continue
+            owner = scope.function
+            if owner is None:
+                continue
+            receiver = dotted_name(func.value)
+            if receiver is None:
+                continue
+            names = out.setdefault(id(owner.node), set())
+            names.add(receiver)
+            # `for t in tasks: t.cancel()` / `[t.cancel() for t in tasks]` cancel `tasks`.
+            for ancestor in ctx.facts.ancestors(call):
+                if isinstance(ancestor, NESTED_SCOPES):
+                    break
+                if isinstance(ancestor, (cst.For, cst.CompFor)) and dotted_name(ancestor.target) == receiver:
+                    iterated = dotted_name(ancestor.iter)
+                    if iterated is None and isinstance(ancestor.iter, cst.Call):
+                        # `for t in self._tasks.values()` / `list(tasks)`
+                        inner = ancestor.iter
+                        iterated = dotted_name(inner.func.value) if isinstance(inner.func, cst.Attribute) \
+                            else (dotted_name(inner.args[0].value) if inner.args else None)
+                    if iterated:
+                        names.add(iterated)
+        return out

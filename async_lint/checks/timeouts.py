@@ -1,0 +1,214 @@
+"""AL301-AL303: HTTP clients and requests whose wait is unbounded or left to an implicit default.
+
+The catalog's `[[http-clients]]`, `[[timeout-objects]]` and `[[requests-api]]` tables say which classes,
+methods and fields matter; constructors and methods are matched through the alias table and receiver types, so
+`from httpx import AsyncClient as AC; AC()` and `self._client.get(...)` are seen like `httpx.AsyncClient()`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Any, Iterator
+
+import libcst as cst
+
+from async_lint.checks import Rule
+from async_lint.checks._util import has_star_kwargs, is_none, keyword, positional, table, table_names, tail
+from async_lint.context import FileContext
+from async_lint.finding import Report
+from async_lint.walker import Scope, dotted_name
+
+
+def _format_seconds(seconds: float) -> str:
+    return f"{seconds:g}" if seconds != int(seconds) else f"{int(seconds)}"
+
+
+def in_process_transport(ctx: FileContext, call: cst.Call, scope: Scope, names: frozenset[str]) -> bool:
+    """`transport=ASGITransport(app=app)` (directly or through a local name) or `app=...`."""
+    if keyword(call, "app") is not None:
+        return True
+    arg = keyword(call, "transport")
+    if arg is None:
+        return False
+    value: Any = arg.value
+    for _ in range(3):
+        if isinstance(value, cst.Call):
+            callee = ctx.callee(value, scope) or dotted_name(value.func)
+            return any(fnmatch.fnmatchcase(tail(callee), pattern) for pattern in names)
+        if isinstance(value, cst.Name):
+            found = ctx.resolver.lookup(value.value, scope)
+            if found is None:
+                return False
+            assigned = [payload for kind, payload in found[1] if kind == "assign"]
+            if len(assigned) != 1:
+                return False
+            value = assigned[0]
+            continue
+        return False
+    return False
+
+
+class _Clients:
+    """The `[[http-clients]]` table, indexed for the checks."""
+
+    def __init__(self, ctx: FileContext):
+        self.by_type: dict[str, dict[str, Any]] = {}
+        self.methods: dict[str, dict[str, Any]] = {}  # "httpx.AsyncClient.get" -> entry
+        self.functions: dict[str, dict[str, Any]] = {}
+        for entry in table(ctx, "http-clients"):
+            self.by_type[entry["type"]] = entry
+            for method in entry.get("request-methods", ()):
+                self.methods[f"{entry['type']}.{method}"] = entry
+            for function in entry.get("functions", ()):
+                self.functions[function] = entry
+        self.in_process = table_names(ctx, "in-process-transports", "names")
+
+
+class HttpTimeouts(Rule):
+    codes = ("AL301", "AL302", "AL303")
+
+    def check(self, ctx: FileContext) -> Iterator[Report]:
+        clients = _Clients(ctx)
+        timeout_objects = {entry["type"]: entry for entry in table(ctx, "timeout-objects")}
+        requests_api = table(ctx, "requests-api")
+        requests_functions = table_names(ctx, "requests-api", "functions")
+        session_methods: dict[str, int | None] = {}
+        for entry in requests_api:
+            positions = entry.get("timeout-position", {})
+            for method in entry.get("session-methods", ()):
+                session_methods[f"{entry['session-type']}.{method}"] = positions.get(method)
+        seconds = ctx.settings.default_timeout if ctx.settings is not None else None
+
+        for call, scope in ctx.facts.calls:
+            callee = ctx.callee(call, scope)
+            if callee is None:
+                continue
+            kind = ctx.catalog.canonical_type(callee)
+            timeout_arg = keyword(call, "timeout")
+
+            # Client constructors.
+            if kind in clients.by_type:
+                entry = clients.by_type[kind]
+                if entry.get("in-process") and in_process_transport(ctx, call, scope, clients.in_process):
+                    continue
+                if timeout_arg is None or (is_none(timeout_arg.value) and not entry.get("none-disables")):
+                    if "AL301" in self.enabled and not has_star_kwargs(call) and not _in_mock(ctx, scope):
+                        yield self._no_timeout(call, callee, kind, entry, timeout_arg, seconds)
+                elif is_none(timeout_arg.value) and "AL302" in self.enabled:
+                    yield Report(
+                        "AL302", call,
+                        f"`{_shown(call, callee)}(timeout=None)` disables every timeout: a request to an upstream "
+                        f"that stops answering waits forever",
+                        "pass a bound, e.g. `timeout=httpx.Timeout(30.0)` (`read=None` only for streams you watch)",
+                    )
+                continue
+
+            # Timeout objects with no bound at all.
+            if kind in timeout_objects:
+                if "AL302" in self.enabled and _unbounded(call, timeout_objects[kind]):
+                    yield Report(
+                        "AL302", call,
+                        f"`{_shown(call, callee)}(...)` sets no bound at all: requests using it can wait forever",
+                        f"set at least one bound, e.g. `{_example_bound(kind)}`",
+                    )
+                continue
+
+            # Request methods and module functions with timeout=None.
+            entry = clients.methods.get(callee) or clients.functions.get(callee)
+            if entry is not None:
+                if timeout_arg is not None and is_none(timeout_arg.value) and "AL302" in self.enabled:
+                    yield Report(
+                        "AL302", call,
+                        f"`{_shown(call, callee)}(..., timeout=None)` disables the timeout of this request: "
+                        f"it waits forever for an upstream that stops answering",
+                        "give the request a bound (`timeout=<seconds>`) or drop `timeout=None` to use the client's",
+                    )
+                continue
+
+            # requests.
+            is_function = callee in requests_functions
+            if is_function or callee in session_methods:
+                if timeout_arg is not None:
+                    if is_none(timeout_arg.value) and "AL302" in self.enabled:
+                        yield Report(
+                            "AL302", call,
+                            f"`{_shown(call, callee)}(..., timeout=None)` waits forever for a server that stops "
+                            f"answering",
+                            "pass `timeout=<seconds>`",
+                        )
+                    continue
+                if "AL303" not in self.enabled or has_star_kwargs(call):
+                    continue
+                position = None if is_function else session_methods.get(callee)
+                if position is not None and len(positional(call)) > position:
+                    continue
+                shown = _shown(call, callee)
+                suggestion = f"pass `timeout={_format_seconds(seconds)}`" if seconds else \
+                    "pass `timeout=<seconds>` (a number, or a `(connect, read)` tuple)"
+                yield Report(
+                    "AL303", call,
+                    f"`{shown}()` has no `timeout`: requests waits forever for a server that stops answering",
+                    suggestion,
+                )
+
+    @staticmethod
+    def _no_timeout(call: cst.Call, callee: str, kind: str, entry: dict[str, Any], timeout_arg: cst.Arg | None,
+                    seconds: float | None) -> Report:
+        shown = _shown(call, callee)
+        default = entry["implicit-default"]
+        if timeout_arg is None:
+            message = (f"`{shown}()` is created without `timeout=`: it silently uses {entry['library']}'s implicit "
+                       f"default of {default}")
+        else:
+            message = (f"`{shown}(timeout=None)` does not disable the timeout: it means {entry['library']}'s "
+                       f"implicit default of {default}")
+        if seconds:
+            suggestion = f"pass `{entry['configured'].format(seconds=_format_seconds(seconds))}` (the configured default-timeout)"
+        else:
+            suggestion = (f"pass the timeout this client needs; `{entry['explicit-default']}` keeps today's "
+                          f"behaviour but makes it visible")
+        return Report("AL301", call, message, suggestion)
+
+
+def _in_mock(ctx: FileContext, scope: Scope) -> bool:
+    """Code that builds a client for a mock (`create_mock_client()`, `mock_server.py`): nothing to time out."""
+    stem = ctx.path.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    if "mock" in stem:
+        return True
+    current: Scope | None = scope
+    while current is not None:
+        if "mock" in current.name.lower():
+            return True
+        current = current.parent
+    return False
+
+
+def _shown(call: cst.Call, callee: str) -> str:
+    """The call as written when that names the same thing (`httpx.AsyncClient`), else its qualified name."""
+    written = dotted_name(call.func)
+    return written if written is not None and tail(written) == tail(callee) else callee
+
+
+def _example_bound(kind: str) -> str:
+    return "aiohttp.ClientTimeout(total=60)" if kind.startswith("aiohttp") else "httpx.Timeout(30.0)"
+
+
+def _unbounded(call: cst.Call, entry: dict[str, Any]) -> bool:
+    """All bounds of a timeout object are absent or `None` (and, where the class needs one, one was given)."""
+    if has_star_kwargs(call) or any(arg.star == "*" for arg in call.args):
+        return False
+    bounds: list[str] = entry["bounds"]
+    limit = entry.get("positional", len(bounds))
+    given = 0
+    for i, arg in enumerate(positional(call)):
+        if i >= limit or not is_none(arg.value):
+            return False
+        given += 1
+    for arg in call.args:
+        if arg.keyword is None:
+            continue
+        if arg.keyword.value in bounds:
+            if not is_none(arg.value):
+                return False
+            given += 1
+    return given > 0 or not entry.get("needs-argument")

@@ -125,6 +125,8 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
     suppressed: Counter = Counter()
     internal_errors = 0
     for result in results:
+        for warning in result.warnings:
+            err.print(f"[yellow]warning:[/] {escape(display_path(result.path))}: {escape(warning)}", markup=True)
         findings.extend(result.findings)
         suppressed.update(result.suppressed)
         internal_errors += result.internal_errors

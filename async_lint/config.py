@@ -34,6 +34,7 @@ KNOWN_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "extend-blocking-calls": (dict, 'a table of "qualified.name" = { code = "AL10x", suggest = "..." }'),
     "default-timeout": ((int, float), "a number of seconds"),
     "helper-depth": (int, "a whole number"),
+    "max-file-size": ((int, float), "a number of megabytes"),
 }
 
 DEFAULT_EXCLUDES = (".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "build", "dist", "__pycache__",
@@ -52,6 +53,7 @@ class Settings:
     extend_blocking: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     default_timeout: float | None = None
     helper_depth: int = 4
+    max_file_size: float = 1.0  # MB; larger files are skipped with a warning
     config_file: str | None = None
 
     def catalog(self) -> Catalog:
@@ -59,7 +61,7 @@ class Settings:
 
     def cache_key(self) -> str:
         return repr((sorted(self.enabled), self.per_file_ignores, self.extend_blocking, self.default_timeout,
-                     self.helper_depth))
+                     self.helper_depth, self.max_file_size))
 
 
 @dataclass
@@ -190,6 +192,9 @@ def build_settings(paths: list[Path], config_file: Path | None, overrides: Overr
     depth = table.get("helper-depth", 4)
     if depth < 0:
         raise ConfigError(f"{where}: `helper-depth` must be 0 or more")
+    max_size = table.get("max-file-size", 1.0)
+    if max_size <= 0:
+        raise ConfigError(f"{where}: `max-file-size` must be a positive number of megabytes")
     return Settings(
         root=str(root),
         enabled=frozenset(enabled),
@@ -198,5 +203,6 @@ def build_settings(paths: list[Path], config_file: Path | None, overrides: Overr
         extend_blocking=extend_blocking,
         default_timeout=float(timeout) if timeout is not None else None,
         helper_depth=depth,
+        max_file_size=float(max_size),
         config_file=str(config_file) if config_file else None,
     )

@@ -25,7 +25,6 @@ from async_lint.walker import Facts, collect
 from async_lint.fixes import fix_info, nodes_to_place, source_lines
 from async_lint.checks import DEFERRED_FIXES
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
 STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"builtins"}
 # Rules whose answers come from other files through the project index.
 INDEX_CODES = frozenset({"AL107", "AL201", "AL206"})
@@ -40,6 +39,7 @@ class FileResult:
     internal_errors: int = 0
     summary: ModuleSummary | None = None  # this module's entry in the project index
     deferred: list[Deferred] = field(default_factory=list)  # findings the project index must confirm
+    warnings: list[str] = field(default_factory=list)  # said on stderr, not findings (a skipped huge file)
 
 
 class Linter:
@@ -108,10 +108,15 @@ class Linter:
             if p.is_symlink() and not p.exists():
                 return error_result(path, "AL001", "broken symlink: the file it points to does not exist")
             size = p.stat().st_size
-            if size > MAX_FILE_BYTES:
-                return error_result(
-                    path, "AL001", f"file is {size // (1024 * 1024)} MB, over the {MAX_FILE_BYTES // (1024 * 1024)} MB limit; skipped"
+            limit = self.settings.max_file_size * 1024 * 1024
+            if size > limit:
+                # Generated code (protobuf, tables): libcst needs ~500 MB of memory per MB of source.
+                result = FileResult(path)
+                result.warnings.append(
+                    f"skipped: {size / (1024 * 1024):.1f} MB is over max-file-size ({self.settings.max_file_size:g} "
+                    "MB); raise `max-file-size` in [tool.async-lint] to lint it"
                 )
+                return result
             data = p.read_bytes()
         except OSError as exc:
             return error_result(path, "AL001", f"cannot read file: {exc.strerror or exc}")
@@ -121,12 +126,16 @@ class Linter:
         """Lint one file's bytes. `force` parses even when no trigger matches (the project index asked for it);
         `summary_only` computes the index entry and no findings (a file of the package that was not named)."""
         result = FileResult(path)
-        if not data.strip() or SKIP_FILE in data or not (force or summary_only or self.may_trigger(data)):
+        if not data.strip() or SKIP_FILE in data:
             return result
+        # Decoding is cheap next to parsing: a binary or mis-encoded file is reported even when its bytes
+        # hold no trigger word.
         try:
             source = decode(data)
         except SourceError as exc:
             return error_result(path, "AL001", str(exc), exc.row, exc.column)
+        if not (force or summary_only or self.may_trigger(data)):
+            return result
         try:
             module = cst.parse_module(source.text)
         except cst.ParserSyntaxError as exc:

@@ -139,9 +139,16 @@ def write_atomically(path: str, data: bytes) -> str | None:
         os.replace(tmp_name, target)
         return None
     except OSError as exc:
-        if tmp_name and os.path.exists(tmp_name):
-            os.unlink(tmp_name)
+        _discard(tmp_name)
         return f"not written: {exc.strerror or exc}"
+    except BaseException:  # Ctrl-C between the temporary file and the rename: leave no debris
+        _discard(tmp_name)
+        raise
+
+
+def _discard(tmp_name: str | None) -> None:
+    if tmp_name and os.path.exists(tmp_name):
+        os.unlink(tmp_name)
 
 
 def unified_diff(path: str, before: bytes, after: bytes) -> str:

@@ -37,8 +37,15 @@ def _init_worker(settings: Settings, packages: frozenset[str]) -> None:
     _worker_linter = Linter(settings, packages)
 
 
+# Test hook (tests/test_robustness.py): a worker linting a path containing this text dies at once, as a
+# worker killed by the OOM killer or a crash in native code would.
+_CRASH_MARK = os.environ.get("ASYNC_LINT_TEST_KILL_WORKER_ON")
+
+
 def _lint_chunk(tasks: list[Task]) -> list[FileResult]:
     assert _worker_linter is not None
+    if _CRASH_MARK and any(_CRASH_MARK in task[0] for task in tasks):
+        os._exit(70)
     return [_safe_lint(_worker_linter, task) for task in tasks]
 
 

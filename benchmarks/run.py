@@ -176,6 +176,13 @@ def run_measured(argv: list[str], cwd: Path) -> Run:
     )
 
 
+def load_average() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:  # pragma: no cover - not available on this platform
+        return None
+
+
 def capture(argv: list[str], **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(argv, capture_output=True, text=True, **kwargs)
 
@@ -670,6 +677,10 @@ def measure(args, tools, units_src, corpus_desc, workdir, commands, versions, ca
                                         cold_dir, subset["files"], subset["lines"]))
 
     # 4. Fill the caches of the warm modes (untimed), then time, round-robin within each repetition.
+    load_before = load_average()
+    if load_before and load_before[0] > 1:
+        log(f"warning: load average {load_before[0]:.1f} before timing: other processes compete for the "
+            f"{os.cpu_count()} CPUs, so wall times come out inflated (CPU s is less affected)")
     for m in measurements:
         if m.mode in ("warm", "touched"):
             log(f"filling the cache: {m.label}")
@@ -691,6 +702,8 @@ def measure(args, tools, units_src, corpus_desc, workdir, commands, versions, ca
                 if seen and int(seen[-1]) != m.files:
                     log(f"warning: async-lint linted {seen[-1]} files, the corpus has {m.files}")
 
+    load_after = load_average()
+
     # 5. Report.
     rows = [summarize(m) for m in measurements]
     add_ratios(rows)
@@ -700,7 +713,8 @@ def measure(args, tools, units_src, corpus_desc, workdir, commands, versions, ca
         "meta": {
             "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                        "cpus": os.cpu_count()},
+                        "cpus": os.cpu_count(), "load_average_before": load_before,
+                        "load_average_after": load_after},
             "versions": versions,
             "corpus": {**corpus_desc, "units": [u.name for u in units], "files": len(all_files),
                        "lines": total_lines},
@@ -724,6 +738,9 @@ def measure(args, tools, units_src, corpus_desc, workdir, commands, versions, ca
               f"{subset['why']}; nothing is extrapolated.")
     if not cache_supported and "async-lint" in tools:
         print("note: this async-lint has no cache (no --no-cache flag): warm rows are uncached reruns.")
+    if load_before and load_after and max(load_before[0], load_after[0]) > 1:
+        print(f"note: load average {load_before[0]:.1f} before / {load_after[0]:.1f} after timing on "
+              f"{os.cpu_count()} CPUs: other processes were running, wall times are inflated.")
     print("peak RSS = largest single process (os.wait4); RSS sum = whole process tree, sampled every 50 ms.")
     print("x ruff / x flake8-async = async-lint's time as a multiple of theirs on the same files.")
     for t in targets:

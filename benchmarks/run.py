@@ -501,6 +501,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--flake8-budget", type=float, default=60.0,
                    help="seconds one flake8 run may take; above that (estimated from a timed sample) it runs on "
                    "a subset (default: %(default)s)")
+    p.add_argument("--flake8-subset", help="comma-separated corpus entries (packages) to run flake8-async on, "
+                   "instead of sizing a subset from a timed sample (e.g. fastapi,starlette,httpx)")
     p.add_argument("--jobs", type=int, help="pass --jobs N to async-lint (default: its own default, the CPUs)")
     p.add_argument("--async-lint", dest="async_lint", help="command that runs async-lint (default: "
                    "this Python's `-m async_lint`)")
@@ -513,6 +515,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = set(args.tools) - set(TOOLS)
     if unknown or not args.tools:
         p.error(f"--tools: unknown {sorted(unknown)}; choose from {', '.join(TOOLS)}")
+    if args.flake8_subset is not None:
+        args.flake8_subset = [n.strip() for n in args.flake8_subset.split(",") if n.strip()]
     if args.repeat is None:
         args.repeat = 1 if args.quick else 3
     if args.repeat < 1:
@@ -635,7 +639,17 @@ def measure(args, tools, units_src, corpus_desc, workdir, commands, versions, ca
     # 3. The plan.
     subset = None
     if "flake8-async" in tools:
-        if args.quick:
+        if args.flake8_subset:
+            chosen = [u for u in units if u.name in args.flake8_subset]
+            missing = set(args.flake8_subset) - {u.name for u in chosen}
+            if missing:
+                raise SetupError(f"--flake8-subset: not in the corpus: {', '.join(sorted(missing))}")
+            subset = {"paths": [u.name for u in chosen], "files": sum(len(u.files) for u in chosen),
+                      "lines": sum(u.lines for u in chosen), "estimate": None,
+                      "is_corpus": len(chosen) == len(units),
+                      "description": "the packages " + ", ".join(u.name for u in chosen),
+                      "why": "chosen with --flake8-subset"}
+        elif args.quick:
             subset = fixed_file_subset(units, lines_of, QUICK_FLAKE8_FILES)
         else:
             subset = estimate_and_pick_subset(units, lines_of, commands["flake8-async"], cold_dir,

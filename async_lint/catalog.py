@@ -42,6 +42,7 @@ class RuleDoc:
     default: bool
     family: str
     triggers: tuple[str, ...]
+    project: bool = False  # needs the project index (answers from other files, or publishes facts for them)
 
     @property
     def has_fix(self) -> bool:
@@ -205,6 +206,7 @@ def build_catalog(
                 default=rule.get("default", True),
                 family=family,
                 triggers=tuple(rule.get("triggers", triggers)),
+                project=rule.get("project", False),
             )
             if doc.code in rules:
                 raise ValueError(f"{filename}: rule {doc.code} is defined twice")

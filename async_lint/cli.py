@@ -12,11 +12,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.markdown import Markdown
 from rich.markup import escape
-from rich.panel import Panel
-from rich.syntax import Syntax
-from rich.table import Table
 
 from async_lint import __version__
 from async_lint.catalog import load_catalog
@@ -24,7 +20,6 @@ from async_lint.cache import CACHE_DIR, clean
 from async_lint.config import ConfigError, Overrides, build_settings, find_config, find_root
 from async_lint.discovery import discover
 from async_lint.finding import Finding
-from async_lint.fixer import run_fixes, unified_diff, write_atomically
 from async_lint.progress import progress_bar, wants_progress
 from async_lint.reporters import (
     FORMATS, display_path, summary_line, write_concise, write_full, write_github, write_json, write_junit,
@@ -102,6 +97,8 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
     show_progress = wants_progress(len(files), "statistics" if statistics else fmt, quiet)
     outcome = None
     if fix or diff:
+        from async_lint.fixer import run_fixes, unified_diff, write_atomically  # libcst: only when fixing
+
         # --diff writes nothing at all, not even the cache.
         with progress_bar(len(files), show_progress) as advance:
             outcome = run_fixes(files, settings, unsafe_fixes, jobs, use_cache=not (no_cache or diff),
@@ -190,6 +187,7 @@ def clean_cache(path: Path | None) -> None:
 @click.option("--output-format", type=click.Choice(["table", "json"]), default="table")
 def list_rules(output_format: str) -> None:
     """List every rule: code, name, summary, default, fix."""
+    from rich.table import Table
     catalog = load_catalog()
     if output_format == "json":
         import json
@@ -213,6 +211,9 @@ def list_rules(output_format: str) -> None:
 @click.argument("code")
 def show_rule(code: str) -> None:
     """Show the documentation of one rule (by code or name)."""
+    from rich.markdown import Markdown
+    from rich.panel import Panel
+    from rich.syntax import Syntax
     catalog = load_catalog()
     wanted = code.strip().upper()
     rule = catalog.rules.get(wanted) or next((r for r in catalog.rules.values() if r.name == code.strip()), None)

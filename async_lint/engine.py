@@ -15,7 +15,7 @@ from async_lint.catalog import Catalog
 from async_lint.checks import Rule, all_rules
 from async_lint.config import Settings
 from async_lint.context import FileContext
-from async_lint.finding import Finding, Report
+from async_lint.finding import FileResult, Finding, Report, error_result
 from async_lint.index import Deferred, ModuleSummary, module_name_for
 from async_lint.positions import Span, spans
 from async_lint.resolve import Resolver
@@ -26,20 +26,6 @@ from async_lint.fixes import fix_info, nodes_to_place, source_lines
 from async_lint.checks import DEFERRED_FIXES
 
 STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"builtins"}
-# Rules whose answers come from other files through the project index.
-INDEX_CODES = frozenset({"AL107", "AL201", "AL206"})
-
-
-@dataclass
-class FileResult:
-    path: str
-    findings: list[Finding] = field(default_factory=list)
-    suppressed: dict[str, int] = field(default_factory=dict)  # code -> findings silenced by noqa
-    parsed: bool = False
-    internal_errors: int = 0
-    summary: ModuleSummary | None = None  # this module's entry in the project index
-    deferred: list[Deferred] = field(default_factory=list)  # findings the project index must confirm
-    warnings: list[str] = field(default_factory=list)  # said on stderr, not findings (a skipped huge file)
 
 
 class Linter:
@@ -68,9 +54,8 @@ class Linter:
         self.triggers = tuple(sorted(triggers))
         # A project folder without __init__.py may hold `redis.py`: library names stay library names.
         self.library_roots = self.catalog.library_roots | STDLIB
-        self.needs_index = bool(settings.enabled & INDEX_CODES) or any(
-            type(rule).summarize is not Rule.summarize for rule in self.rules
-        )
+        self.needs_index = any(self.catalog.rules[code].project for code in settings.enabled
+                               if code in self.catalog.rules)
 
     def is_project(self, qualified: str) -> bool:
         root = qualified.split(".", 1)[0]
@@ -289,11 +274,3 @@ def syntax_error_result(path: str, text: str, exc: cst.ParserSyntaxError) -> Fil
         pass
     detail = exc.message.removeprefix("parser error: ")
     return error_result(path, "AL001", f"libcst cannot parse this file: {detail}", exc.raw_line, 1, frame=True)
-
-
-def error_result(
-    path: str, code: str, message: str, row: int = 1, column: int = 1, frame: bool = False
-) -> FileResult:
-    """A file-level problem; `frame` says whether a code frame at `row` helps the reader."""
-    finding = Finding(code, message, path, row, column, row, column, noqa_row=None, show_frame=frame)
-    return FileResult(path, [finding])

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import libcst as cst
+if TYPE_CHECKING:  # this module is imported by cache hits, which must not pay for importing libcst
+    import libcst as cst
+
+    from async_lint.index import Deferred, ModuleSummary
 
 
 @dataclass
@@ -13,7 +16,7 @@ class Report:
     """A rule's verdict on one node; the engine turns it into a Finding once positions are known."""
 
     code: str
-    node: cst.CSTNode
+    node: "cst.CSTNode"
     message: str
     suggestion: str | None = None
     fix: Any = None  # async_lint.fixes.FixSpec, attached by rules that can fix
@@ -58,3 +61,25 @@ class Finding:
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.row, self.column, self.code)
+
+
+@dataclass
+class FileResult:
+    """What linting one file produced; plain data, cached by content."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: dict[str, int] = field(default_factory=dict)  # code -> findings silenced by noqa
+    parsed: bool = False
+    internal_errors: int = 0
+    summary: "ModuleSummary | None" = None  # this module's entry in the project index
+    deferred: "list[Deferred]" = field(default_factory=list)  # findings the project index must confirm
+    warnings: list[str] = field(default_factory=list)  # said on stderr, not findings (a skipped huge file)
+
+
+def error_result(
+    path: str, code: str, message: str, row: int = 1, column: int = 1, frame: bool = False
+) -> FileResult:
+    """A file-level problem; `frame` says whether a code frame at `row` helps the reader."""
+    finding = Finding(code, message, path, row, column, row, column, noqa_row=None, show_frame=frame)
+    return FileResult(path, [finding])

@@ -13,13 +13,19 @@ import re
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from async_lint.cache import ResultCache, salt_for
 from async_lint.config import Settings
 from async_lint.discovery import discover
-from async_lint.engine import FileResult, Linter, error_result
+from async_lint.finding import FileResult, error_result
 from async_lint.index import ProjectIndex, module_name_for, package_root
+
+if TYPE_CHECKING:
+    from async_lint.engine import Linter
+
+# The engine (and libcst with it) is imported only when a file must be linted: a run answered from the cache
+# starts in a fraction of the time.
 
 # Below this many files a pool costs more to start than it saves.
 PARALLEL_THRESHOLD = 16
@@ -27,14 +33,20 @@ _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _CALLED = re.compile(rb"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 _IMPORT_LINE = re.compile(rb"^[ \t]*(?:from|import)[ \t][^\n]*", re.MULTILINE)
 
-_worker_linter: Linter | None = None
+_worker_linter: "Linter | None" = None
 
 Task = tuple[str, bool, bool]  # (path, force, summary_only)
 
 
+def _new_linter(settings: Settings, packages: frozenset[str] = frozenset()) -> "Linter":
+    from async_lint.engine import Linter
+
+    return Linter(settings, packages)
+
+
 def _init_worker(settings: Settings, packages: frozenset[str]) -> None:
     global _worker_linter
-    _worker_linter = Linter(settings, packages)
+    _worker_linter = _new_linter(settings, packages)
 
 
 # Test hook (tests/test_robustness.py): a worker linting a path containing this text dies at once, as a
@@ -54,7 +66,7 @@ def _place_chunk(items: list[tuple[str, list]]) -> list[FileResult]:
     return [_safe_place(_worker_linter, path, confirmed) for path, confirmed in items]
 
 
-def _safe_place(linter: Linter, path: str, confirmed: list) -> FileResult:
+def _safe_place(linter: "Linter", path: str, confirmed: list) -> FileResult:
     try:
         return linter.place_confirmed(path, confirmed)
     except Exception as exc:  # report, keep going
@@ -63,7 +75,7 @@ def _safe_place(linter: Linter, path: str, confirmed: list) -> FileResult:
         return result
 
 
-def _safe_lint(linter: Linter, task: Task) -> FileResult:
+def _safe_lint(linter: "Linter", task: Task) -> FileResult:
     path, force, summary_only = task
     try:
         return linter.lint_path(path, force=force, summary_only=summary_only)
@@ -88,10 +100,11 @@ class _Workers:
         self.settings = settings
         self.packages = packages
         self.jobs = jobs
-        self.local: Linter | None = None
+        self.local: "Linter | None" = None
         self.pool: Executor | None = None
         self.cache = cache
         self.module_of_path = module_of_path or {}
+        self.overlay: dict[str, bytes] = {}
 
     def map(self, tasks: list[Task], progress: Callable[[int], None] | None = None) -> list[FileResult]:
         """Results of `tasks` in order: from the cache when the file is unchanged, else linted."""
@@ -127,10 +140,15 @@ class _Workers:
                 self.cache.put(path, f"{int(force)}{int(summary_only)}", key, result)
         return out  # type: ignore[return-value]
 
-    def _linter(self) -> Linter:
+    def _linter(self) -> "Linter":
         if self.local is None:
-            self.local = Linter(self.settings, self.packages)
+            self.local = _new_linter(self.settings, self.packages)
+            self.local.overlay = self.overlay
         return self.local
+
+    def read(self, path: str) -> bytes:
+        """A file's bytes, from the overlay of unwritten fixes if it is there."""
+        return self.overlay[path] if path in self.overlay else Path(path).read_bytes()
 
     def _run(self, tasks: list[Task], progress: Callable[[int], None] | None = None) -> list[FileResult]:
         if self.jobs <= 1 or len(tasks) < PARALLEL_THRESHOLD:
@@ -211,26 +229,32 @@ def _module_of(qualname: str, modules: dict[str, str]) -> str | None:
     return None
 
 
+def project_rules_enabled(settings: Settings, catalog) -> bool:
+    """Does any enabled rule need the project index (its catalog entry says `project = true`)?"""
+    return any(catalog.rules[code].project for code in settings.enabled if code in catalog.rules)
+
+
 def lint_paths(paths: list[str], settings: Settings, jobs: int | None = None,
                progress: Callable[[int], None] | None = None, overlay: dict[str, bytes] | None = None,
                use_cache: bool = False) -> list[FileResult]:
     """Lint `paths` (in order). `overlay` holds contents that replace files on disk (fixes not yet written);
     with one, everything runs in this process and nothing is cached. `use_cache` reads and fills the result
     cache under the project root."""
-    probe = Linter(settings)
-    extra = _package_files(paths, settings) if probe.needs_index else []
+    catalog = settings.catalog()
+    needs_index = project_rules_enabled(settings, catalog)
+    extra = _package_files(paths, settings) if needs_index else []
     modules, module_of_path = _modules([*paths, *extra])
     packages = frozenset(name.split(".", 1)[0] for name in modules)
     cache = None
     if use_cache and not overlay:
-        cache = ResultCache(Path(settings.root), salt_for(settings, probe.catalog.digest, packages))
+        cache = ResultCache(Path(settings.root), salt_for(settings, catalog.digest, packages))
     workers = _Workers(settings, packages, 1 if overlay else (jobs or default_jobs()), cache, module_of_path)
     if overlay:
-        workers._linter().overlay = overlay
+        workers.overlay = overlay
     try:
         results = workers.map([(p, False, False) for p in paths], progress)
-        if probe.needs_index:
-            _project_pass(results, workers, modules, settings, probe)
+        if needs_index:
+            _project_pass(results, workers, modules, settings)
     finally:
         workers.close()
         if cache is not None:
@@ -238,7 +262,7 @@ def lint_paths(paths: list[str], settings: Settings, jobs: int | None = None,
     return results
 
 
-def lint_single(linter: Linter, path: str, data: bytes) -> FileResult:
+def lint_single(linter: "Linter", path: str, data: bytes) -> FileResult:
     """One file, with the project pass over that file alone (the flake8 plugin's single-file mode): its own
     coroutines and helpers are known, other modules are not."""
     module, _ = module_name_for(Path(path))
@@ -258,8 +282,8 @@ def lint_single(linter: Linter, path: str, data: bytes) -> FileResult:
         linter.overlay = {}
 
 
-def _project_pass(results: list[FileResult], workers: _Workers, modules: dict[str, str], settings: Settings,
-                  probe: Linter) -> None:
+def _project_pass(results: list[FileResult], workers: _Workers, modules: dict[str, str], settings: Settings
+                  ) -> None:
     by_path = {r.path: i for i, r in enumerate(results)}
     summaries = {r.summary.module: r.summary for r in results if r.summary is not None}
     index = ProjectIndex(list(summaries.values()), settings.helper_depth)
@@ -277,7 +301,7 @@ def _project_pass(results: list[FileResult], workers: _Workers, modules: dict[st
             if r.parsed or r.findings or not wanted_names:
                 continue
             try:
-                data = workers._linter().read(r.path)
+                data = workers.read(r.path)
             except OSError:
                 continue
             called = set(_CALLED.findall(data))

@@ -26,3 +26,21 @@ def test_every_rule_with_a_check_has_a_fixture():
     codes = {code for rule in all_rules() for code in rule.codes}
     have = {p.stem.split("_")[0] for p in RULE_FIXTURES}
     assert codes <= have, f"rules without a fixture: {sorted(codes - have)}"
+
+
+def test_rules_that_need_the_project_index_say_so_in_the_catalog():
+    """The runner decides from the catalog alone (no engine import on a warm run) whether to build the index."""
+    from async_lint.catalog import load_catalog
+    from async_lint.checks import Rule, all_rules
+    from async_lint.checks.coroutines import CoroutineRules
+    from async_lint.checks.helpers import BlockingHelper
+
+    catalog = load_catalog()
+    deferring = {CoroutineRules: {"AL201", "AL206"}, BlockingHelper: {"AL107"}}  # codes whose findings are deferred
+    for rule in all_rules():
+        flagged = {code for code in rule.codes if catalog.rules[code].project}
+        if rule.summarize is not Rule.summarize:
+            needed = set(rule.codes)  # publishes facts for other files whichever of its codes runs
+        else:
+            needed = deferring.get(rule, set())
+        assert flagged == needed, f"{rule.__name__}: project codes {sorted(flagged)}, expected {sorted(needed)}"

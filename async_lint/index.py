@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from async_lint.paths import display_path
+
 
 # ---------------------------------------------------------------------------------------------------- naming
 
@@ -207,7 +209,7 @@ class ProjectIndex:
         result = None
         if fn.blocking is not None:
             callee, _code, line = fn.blocking
-            result = [fn.qualname, f"{callee} ({_short(self.paths.get(fn.qualname, '?'))}:{line})"]
+            result = [fn.qualname, f"{callee} ({display_path(self.paths.get(fn.qualname, '?'))}:{line})"]
         else:
             for callee in fn.calls:
                 below = self.blocking_chain(callee, depth - 1, seen | {fn.qualname})
@@ -248,13 +250,3 @@ class ProjectIndex:
             key, _, value = item.target.partition("\0")
             return None if value in self.shared(key) else item.message
         raise ValueError(f"unknown deferred kind {item.kind!r}")
-
-
-def _short(path: str) -> str:
-    import os
-
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if rel.startswith("..") else rel

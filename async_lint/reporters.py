@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -18,6 +17,7 @@ from rich.markup import escape
 from async_lint import __version__
 from async_lint.catalog import Catalog, RuleDoc
 from async_lint.finding import Finding
+from async_lint.paths import display_path
 from async_lint.source import SourceError, decode
 
 FORMATS = ("full", "concise", "json", "github", "sarif", "junit")
@@ -25,12 +25,6 @@ FORMATS = ("full", "concise", "json", "github", "sarif", "junit")
 MACHINE_FORMATS = frozenset({"json", "github", "sarif", "junit"})
 
 
-def display_path(path: str) -> str:
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return path
-    return path if rel.startswith("..") else rel
 
 
 def _read_lines(path: str) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,13 +19,18 @@ class Discovery:
     problems: list[tuple[Path, str]] = field(default_factory=list)  # (path, message): unreadable folders, loops
 
 
-def _excluded(rel: str, name: str, patterns: tuple[str, ...]) -> bool:
-    for pattern in patterns:
-        if fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(rel, pattern):
-            return True
-        if fnmatch.fnmatchcase(rel, pattern.rstrip("/") + "/*"):
-            return True
-    return False
+class _Excludes:
+    """Exclude globs compiled once: a pattern matches an entry's name, its path relative to the root, or any
+    file below a matching folder."""
+
+    def __init__(self, patterns: tuple[str, ...]):
+        names = [fnmatch.translate(p) for p in patterns]
+        paths = [fnmatch.translate(p.rstrip("/") + "/*") for p in patterns]
+        self.name = re.compile("|".join(names)) if names else None
+        self.path = re.compile("|".join(names + paths)) if names else None
+
+    def __call__(self, rel: str, name: str) -> bool:
+        return bool(self.name and (self.name.match(name) or self.path.match(rel)))
 
 
 def _gitignore(folder: Path) -> pathspec.PathSpec | None:
@@ -40,7 +46,7 @@ def discover(paths: list[Path], root: Path, exclude: tuple[str, ...]) -> Discove
     """Files to lint, sorted and unique. Paths named explicitly are always linted; folders are walked."""
     result = Discovery()
     seen: set[Path] = set()
-    patterns = DEFAULT_EXCLUDES + tuple(exclude)
+    excluded = _Excludes(DEFAULT_EXCLUDES + tuple(exclude))
 
     def add(path: Path) -> None:
         key = path.absolute()
@@ -104,7 +110,7 @@ def discover(paths: list[Path], root: Path, exclude: tuple[str, ...]) -> Discove
                     is_dir = entry.is_dir()
                 except OSError:
                     is_dir = False
-                if _excluded(rel, entry.name, patterns) or ignored(abs_path, is_dir):
+                if excluded(rel, entry.name) or ignored(abs_path, is_dir):
                     continue
                 if is_dir:
                     walk(path, abs_path)

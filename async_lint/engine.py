@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import sys
 import fnmatch
 import traceback
@@ -120,6 +121,8 @@ class Linter:
         except SourceError as exc:
             return error_result(path, "AL001", str(exc), exc.row, exc.column)
         if not (force or summary_only or self.may_trigger(data)):
+            if self.needs_index:
+                result.words = called_and_imported(data)
             return result
         try:
             module = cst.parse_module(source.text)
@@ -260,6 +263,18 @@ class Linter:
                 result.findings.append(finding)
         result.findings.sort(key=Finding.sort_key)
         return positions
+
+
+_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+_CALLED = re.compile(rb"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+_IMPORT_LINE = re.compile(rb"^[ \t]*(?:from|import)[ \t][^\n]*", re.MULTILINE)
+
+
+def called_and_imported(data: bytes) -> tuple[frozenset[bytes], frozenset[bytes]]:
+    """Names followed by `(` and the words of import lines: enough to tell whether a file that was not parsed
+    may call a project coroutine (`from .db import save_order` ... `save_order(order)`)."""
+    imported = frozenset(w for line in _IMPORT_LINE.findall(data) for w in _WORD.findall(line))
+    return frozenset(_CALLED.findall(data)), imported
 
 
 def syntax_error_result(path: str, text: str, exc: cst.ParserSyntaxError) -> FileResult:

@@ -75,6 +75,9 @@ class FileResult:
     summary: "ModuleSummary | None" = None  # this module's entry in the project index
     deferred: "list[Deferred]" = field(default_factory=list)  # findings the project index must confirm
     warnings: list[str] = field(default_factory=list)  # said on stderr, not findings (a skipped huge file)
+    # For a file the pre-filter skipped: the names it calls and the words of its import lines, so the project
+    # pass can tell (from the cache, without reading it) whether it calls a project coroutine.
+    words: tuple[frozenset[bytes], frozenset[bytes]] | None = None
 
 
 def error_result(

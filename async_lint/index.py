@@ -9,6 +9,7 @@ on the next run without re-linting them.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,20 +19,32 @@ from async_lint.paths import display_path
 # ---------------------------------------------------------------------------------------------------- naming
 
 
+_INIT_CACHE: dict[str, bool] = {}
+
+
+def _has_init(folder: str) -> bool:
+    known = _INIT_CACHE.get(folder)
+    if known is None:
+        known = _INIT_CACHE[folder] = (os.path.isfile(os.path.join(folder, "__init__.py"))
+                                       or os.path.isfile(os.path.join(folder, "__init__.pyi")))
+    return known
+
+
 def module_name_for(path: Path) -> tuple[str, bool]:
     """Dotted module name of a file from its `__init__.py` chain (src layouts work the same), and whether it
     is a package's `__init__`. A file outside any package is a top-level module named after its stem."""
-    path = path.absolute()
-    is_package = path.name in ("__init__.py", "__init__.pyi")
-    parts = [] if is_package else [path.name.rsplit(".", 1)[0]]
-    folder = path.parent
-    while (folder / "__init__.py").is_file() or (folder / "__init__.pyi").is_file():
-        parts.append(folder.name)
-        if folder.parent == folder:
+    full = os.path.abspath(path)
+    folder, name = os.path.split(full)
+    is_package = name in ("__init__.py", "__init__.pyi")
+    parts = [] if is_package else [name.rsplit(".", 1)[0]]
+    while _has_init(folder):
+        parent, base = os.path.split(folder)
+        parts.append(base)
+        if parent == folder:
             break
-        folder = folder.parent
+        folder = parent
     if not parts:
-        parts = [path.parent.name]
+        parts = [os.path.basename(os.path.dirname(full))]
     return ".".join(reversed(parts)), is_package
 
 

@@ -9,7 +9,6 @@ contain no trigger word, and modules reached by helper chains (AL107). Phase 2 m
 from __future__ import annotations
 
 import os
-import re
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -29,9 +28,6 @@ if TYPE_CHECKING:
 
 # Below this many files a pool costs more to start than it saves.
 PARALLEL_THRESHOLD = 16
-_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
-_CALLED = re.compile(rb"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
-_IMPORT_LINE = re.compile(rb"^[ \t]*(?:from|import)[ \t][^\n]*", re.MULTILINE)
 
 _worker_linter: "Linter | None" = None
 
@@ -180,7 +176,34 @@ class _Workers:
         return out
 
     def place(self, items: list[tuple[str, list]]) -> list[FileResult]:
-        """Place confirmed deferred findings (each file parsed again), in the pool when there are many."""
+        """Place confirmed deferred findings (each file parsed again), from the cache when the file and the
+        confirmed findings are unchanged, in the pool when there are many."""
+        if self.cache is None:
+            return self._place(items)
+        out: list[FileResult | None] = []
+        misses: list[tuple[int, tuple[str, list], str]] = []
+        for item in items:
+            path, confirmed = item
+            try:
+                data = self.read(path)
+            except OSError:
+                data = b""
+            asked = repr([(d.locator, d.code, d.fix, message) for d, message in confirmed])
+            key = self.cache.key(data, "place", asked)
+            hit = self.cache.get(path, "place", key) if data else None
+            if hit is None:
+                misses.append((len(out), item, key))
+            else:
+                hit.path = path
+                for finding in hit.findings:
+                    finding.path = path
+            out.append(hit)
+        for (position, (path, _), key), placed in zip(misses, self._place([item for _, item, _ in misses])):
+            out[position] = placed
+            self.cache.put(path, "place", key, placed)
+        return out  # type: ignore[return-value]
+
+    def _place(self, items: list[tuple[str, list]]) -> list[FileResult]:
         if self.jobs <= 1 or len(items) < PARALLEL_THRESHOLD // 4:
             return [_safe_place(self._linter(), path, confirmed) for path, confirmed in items]
         if self.pool is None:
@@ -298,17 +321,10 @@ def _project_pass(results: list[FileResult], workers: _Workers, modules: dict[st
                 wanted_names.setdefault(name.encode(), set()).add(summary.module.rsplit(".", 1)[-1].encode())
         again = []
         for r in results:
-            if r.parsed or r.findings or not wanted_names:
+            if r.parsed or r.words is None or not wanted_names:
                 continue
-            try:
-                data = workers.read(r.path)
-            except OSError:
-                continue
-            called = set(_CALLED.findall(data))
-            if not called.intersection(wanted_names):
-                continue
-            imported = {w for line in _IMPORT_LINE.findall(data) for w in _WORD.findall(line)}
-            if any(name in called and modules_named & imported for name, modules_named in wanted_names.items()):
+            called, imported = r.words
+            if any(not wanted_names[name].isdisjoint(imported) for name in called.intersection(wanted_names)):
                 again.append((r.path, True, False))
         for fresh in workers.map(again):
             results[by_path[fresh.path]] = fresh

@@ -93,6 +93,7 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
 
     out = Console(highlight=False, soft_wrap=True)
     files = [str(p) for p in found.files]
+    walked = [str(t) for t in targets if t.is_dir()]
     fmt = output_format or "full"
     show_progress = wants_progress(len(files), "statistics" if statistics else fmt, quiet)
     outcome = None
@@ -102,7 +103,7 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
         # --diff writes nothing at all, not even the cache.
         with progress_bar(len(files), show_progress) as advance:
             outcome = run_fixes(files, settings, unsafe_fixes, jobs, use_cache=not (no_cache or diff),
-                                progress=advance)
+                                progress=advance, walked=walked)
         results = outcome.results
         if diff:
             for path in sorted(outcome.fixed):
@@ -116,7 +117,7 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
             err.print(f"[yellow]warning:[/] {escape(display_path(path))}: {escape(problem)}", markup=True)
     else:
         with progress_bar(len(files), show_progress) as advance:
-            results = lint_paths(files, settings, jobs, progress=advance, use_cache=not no_cache)
+            results = lint_paths(files, settings, jobs, progress=advance, use_cache=not no_cache, walked=walked)
 
     findings: list[Finding] = []
     suppressed: Counter = Counter()

@@ -33,90 +33,100 @@ class _Excludes:
         return bool(self.name and (self.name.match(name) or self.path.match(rel)))
 
 
-def _gitignore(folder: Path) -> pathspec.PathSpec | None:
-    path = folder / ".gitignore"
+def _gitignore(folder: str) -> pathspec.PathSpec | None:
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        with open(os.path.join(folder, ".gitignore"), encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
     except OSError:
         return None
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
-def discover(paths: list[Path], root: Path, exclude: tuple[str, ...]) -> Discovery:
-    """Files to lint, sorted and unique. Paths named explicitly are always linted; folders are walked."""
-    result = Discovery()
-    seen: set[Path] = set()
-    excluded = _Excludes(DEFAULT_EXCLUDES + tuple(exclude))
+def _relative(path: str, base: str) -> str | None:
+    """`path` relative to folder `base` with forward slashes, or None when it is not below it."""
+    if path == base:
+        return ""
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    if not path.startswith(prefix):
+        return None
+    rel = path[len(prefix):]
+    return rel.replace(os.sep, "/") if os.sep != "/" else rel
 
-    def add(path: Path) -> None:
-        key = path.absolute()
+
+def discover(paths: list[Path], root: Path, exclude: tuple[str, ...]) -> Discovery:
+    """Files to lint, sorted and unique. Paths named explicitly are always linted; folders are walked.
+    The walk works on strings: a project of thousands of files would spend most of a cached run in pathlib."""
+    result = Discovery()
+    seen: set[str] = set()
+    found: list[str] = []
+    excluded = _Excludes(DEFAULT_EXCLUDES + tuple(exclude))
+    root_str = str(root)
+
+    def add(path: str) -> None:
+        key = os.path.abspath(path)
         if key not in seen:
             seen.add(key)
-            result.files.append(path)
+            found.append(path)
 
     for start in paths:
         if start.is_file() or (start.is_symlink() and not start.exists()):
-            add(start)
+            add(str(start))
             continue
         if not start.is_dir():
             continue  # the CLI reports paths that do not exist before calling us
         # Ignore files from the root down to the start folder, then those met while walking.
-        specs: list[tuple[Path, pathspec.PathSpec]] = []
+        specs: list[tuple[str, pathspec.PathSpec]] = []
         abs_start = start.resolve()
-        chain = [abs_start, *abs_start.parents]
-        for folder in reversed(chain):
+        for folder in reversed([abs_start, *abs_start.parents]):
             if folder == root or root in folder.parents:
-                spec = _gitignore(folder)
+                spec = _gitignore(str(folder))
                 if spec is not None:
-                    specs.append((folder, spec))
+                    specs.append((str(folder), spec))
         visited: set[tuple[int, int]] = set()
 
-        def ignored(abs_path: Path, is_dir: bool) -> bool:
+        def ignored(abs_path: str, is_dir: bool) -> bool:
             for base, spec in specs:
-                try:
-                    rel = abs_path.relative_to(base).as_posix()
-                except ValueError:
-                    continue
-                if spec.match_file(rel + ("/" if is_dir else "")):
+                rel = _relative(abs_path, base)
+                if rel is not None and spec.match_file(rel + ("/" if is_dir else "")):
                     return True
             return False
 
-        def walk(folder: Path, abs_folder: Path) -> None:
+        def walk(folder: str, abs_folder: str, top: bool) -> None:
             try:
-                st = folder.stat()
+                st = os.stat(folder)
             except OSError as exc:
-                result.problems.append((folder, f"cannot read folder: {exc.strerror}"))
+                result.problems.append((Path(folder), f"cannot read folder: {exc.strerror}"))
                 return
             if (st.st_dev, st.st_ino) in visited:
-                result.problems.append((folder, "symlink loop: folder already visited"))
+                result.problems.append((Path(folder), "symlink loop: folder already visited"))
                 return
             visited.add((st.st_dev, st.st_ino))
             try:
                 entries = sorted(os.scandir(folder), key=lambda e: e.name)
             except OSError as exc:
-                result.problems.append((folder, f"cannot read folder: {exc.strerror or exc}"))
+                result.problems.append((Path(folder), f"cannot read folder: {exc.strerror or exc}"))
                 return
-            own_spec = _gitignore(folder) if folder != start else None
+            own_spec = None if top else _gitignore(folder)
             if own_spec is not None and all(base != abs_folder for base, _ in specs):
                 specs.append((abs_folder, own_spec))
             for entry in entries:
-                path = folder / entry.name
-                abs_path = abs_folder / entry.name
-                try:
-                    rel = abs_path.relative_to(root).as_posix()
-                except ValueError:
-                    rel = path.as_posix()
+                path = os.path.join(folder, entry.name)
+                abs_path = os.path.join(abs_folder, entry.name)
+                rel = _relative(abs_path, root_str)
+                if rel is None:
+                    rel = path.replace(os.sep, "/")
                 try:
                     is_dir = entry.is_dir()
                 except OSError:
                     is_dir = False
-                if excluded(rel, entry.name) or ignored(abs_path, is_dir):
+                if excluded(rel, entry.name) or (specs and ignored(abs_path, is_dir)):
                     continue
                 if is_dir:
-                    walk(path, abs_path)
+                    walk(path, abs_path, False)
                 elif entry.name.endswith((".py", ".pyi")):
                     add(path)
 
-        walk(start, abs_start)
-    result.files.sort(key=lambda p: p.as_posix())
+        walk(str(start), str(abs_start), True)
+    found.sort(key=lambda p: p.replace(os.sep, "/"))
+    result.files = [Path(p) for p in found]
     return result

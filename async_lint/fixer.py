@@ -81,8 +81,8 @@ def fix_round(result: FileResult, data: bytes, unsafe: bool) -> tuple[bytes | No
 
 
 def run_fixes(paths: list[str], settings: Settings, unsafe: bool, jobs: int | None,
-              use_cache: bool = False, progress=None) -> FixOutcome:
-    results = lint_paths(paths, settings, jobs, progress=progress, use_cache=use_cache)
+              use_cache: bool = False, progress=None, walked=()) -> FixOutcome:
+    results = lint_paths(paths, settings, jobs, progress=progress, use_cache=use_cache, walked=walked)
     outcome = FixOutcome(results)
     overlay: dict[str, bytes] = {}
     position = {r.path: i for i, r in enumerate(results)}

@@ -48,15 +48,16 @@ def module_name_for(path: Path) -> tuple[str, bool]:
     return ".".join(reversed(parts)), is_package
 
 
-def package_root(path: Path) -> Path | None:
+def package_root(path: Path | str) -> str | None:
     """The top folder of the package a file belongs to (None for a file outside any package)."""
-    folder = path.absolute().parent
+    folder = os.path.dirname(os.path.abspath(path))
     top = None
-    while (folder / "__init__.py").is_file():
+    while _has_init(folder):
         top = folder
-        if folder.parent == folder:
+        parent = os.path.dirname(folder)
+        if parent == folder:
             break
-        folder = folder.parent
+        folder = parent
     return top
 
 

@@ -12,9 +12,6 @@ import sys
 from contextlib import contextmanager
 from typing import Callable, Iterator, TextIO
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
 from async_lint.reporters import MACHINE_FORMATS
 
 PROGRESS_THRESHOLD = 200
@@ -45,6 +42,9 @@ def progress_bar(total: int, enabled: bool) -> Iterator[Callable[[int], None] | 
     if not enabled:
         yield None
         return
+    from rich.console import Console  # imported only when a bar is shown: cached runs start faster
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     console = Console(stderr=True, force_terminal=True)
     columns = (TextColumn("Linting"), BarColumn(), MofNCompleteColumn(), TextColumn("files"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:

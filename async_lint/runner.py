@@ -9,8 +9,6 @@ contain no trigger word, and modules reached by helper chains (AL107). Phase 2 m
 from __future__ import annotations
 
 import os
-from concurrent.futures import Executor, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
@@ -21,6 +19,8 @@ from async_lint.finding import FileResult, error_result
 from async_lint.index import ProjectIndex, module_name_for, package_root
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from async_lint.engine import Linter
 
 # The engine (and libcst with it) is imported only when a file must be linted: a run answered from the cache
@@ -97,7 +97,7 @@ class _Workers:
         self.packages = packages
         self.jobs = jobs
         self.local: "Linter | None" = None
-        self.pool: Executor | None = None
+        self.pool: "Executor | None" = None
         self.cache = cache
         self.module_of_path = module_of_path or {}
         self.overlay: dict[str, bytes] = {}
@@ -154,9 +154,9 @@ class _Workers:
                 if progress:
                     progress(1)
             return out
-        if self.pool is None:
-            self.pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_init_worker,
-                                            initargs=(self.settings, self.packages))
+        from concurrent.futures.process import BrokenProcessPool
+
+        self._start_pool()
         # Small chunks keep every core busy to the end.
         size = max(1, min(16, len(tasks) // (self.jobs * 8) or 1))
         chunks = [tasks[i: i + size] for i in range(0, len(tasks), size)]
@@ -206,9 +206,9 @@ class _Workers:
     def _place(self, items: list[tuple[str, list]]) -> list[FileResult]:
         if self.jobs <= 1 or len(items) < PARALLEL_THRESHOLD // 4:
             return [_safe_place(self._linter(), path, confirmed) for path, confirmed in items]
-        if self.pool is None:
-            self.pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_init_worker,
-                                            initargs=(self.settings, self.packages))
+        from concurrent.futures.process import BrokenProcessPool
+
+        self._start_pool()
         chunks = [items[i: i + 2] for i in range(0, len(items), 2)]
         out: list[FileResult] = []
         try:
@@ -218,6 +218,13 @@ class _Workers:
             self.pool = None
             out.extend(_safe_place(self._linter(), path, confirmed) for path, confirmed in items[len(out):])
         return out
+
+    def _start_pool(self) -> None:
+        if self.pool is None:
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_init_worker,
+                                            initargs=(self.settings, self.packages))
 
     def close(self) -> None:
         if self.pool is not None:
@@ -235,12 +242,17 @@ def _modules(paths: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
     return by_name, by_path
 
 
-def _package_files(paths: list[str], settings: Settings) -> list[str]:
-    """The other files of the packages the linted files belong to: the index must know them too."""
-    roots = {root for p in paths if (root := package_root(Path(p))) is not None}
+def _package_files(paths: list[str], settings: Settings, walked: Iterable[str] = ()) -> list[str]:
+    """The other files of the packages the linted files belong to: the index must know them too. Packages
+    inside a folder that was walked to find `paths` hold nothing new and are not walked again."""
+    covered = [os.path.abspath(folder) for folder in walked]
+    roots = {root for p in paths if (root := package_root(p)) is not None}
+    roots = {r for r in roots if not any(r == c or r.startswith(c.rstrip(os.sep) + os.sep) for c in covered)}
+    if not roots:
+        return []
     linted = {os.path.abspath(p) for p in paths}
-    found = discover(sorted(roots), Path(settings.root), settings.exclude) if roots else None
-    return [str(p) for p in (found.files if found else []) if os.path.abspath(p) not in linted]
+    found = discover([Path(r) for r in sorted(roots)], Path(settings.root), settings.exclude)
+    return [str(p) for p in found.files if os.path.abspath(p) not in linted]
 
 
 def _module_of(qualname: str, modules: dict[str, str]) -> str | None:
@@ -259,13 +271,13 @@ def project_rules_enabled(settings: Settings, catalog) -> bool:
 
 def lint_paths(paths: list[str], settings: Settings, jobs: int | None = None,
                progress: Callable[[int], None] | None = None, overlay: dict[str, bytes] | None = None,
-               use_cache: bool = False) -> list[FileResult]:
+               use_cache: bool = False, walked: Iterable[str] = ()) -> list[FileResult]:
     """Lint `paths` (in order). `overlay` holds contents that replace files on disk (fixes not yet written);
     with one, everything runs in this process and nothing is cached. `use_cache` reads and fills the result
     cache under the project root."""
     catalog = settings.catalog()
     needs_index = project_rules_enabled(settings, catalog)
-    extra = _package_files(paths, settings) if needs_index else []
+    extra = _package_files(paths, settings, walked) if needs_index else []
     modules, module_of_path = _modules([*paths, *extra])
     packages = frozenset(name.split(".", 1)[0] for name in modules)
     cache = None

@@ -504,6 +504,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--flake8-subset", help="comma-separated corpus entries (packages) to run flake8-async on, "
                    "instead of sizing a subset from a timed sample (e.g. fastapi,starlette,httpx)")
     p.add_argument("--jobs", type=int, help="pass --jobs N to async-lint (default: its own default, the CPUs)")
+    p.add_argument("--select", default="AL1,AL2",
+                   help="async-lint rules to run (default AL1,AL2: blocking calls, coroutines and tasks, the rules "
+                        "comparable to ruff's and flake8-async's ASYNC selection; ALL for everything)")
     p.add_argument("--async-lint", dest="async_lint", help="command that runs async-lint (default: "
                    "this Python's `-m async_lint`)")
     p.add_argument("--json", type=Path, help="write the results here (default: benchmarks/results.json, "
@@ -586,7 +589,7 @@ def benchmark(args: argparse.Namespace) -> int:
             raise SetupError(f"`{shlex.join(al_cmd)} check --help` failed:\n{help_text.stderr}")
         cache_supported = "--no-cache" in help_text.stdout
         versions["async-lint"] = tool_version(al_cmd)
-        commands["async-lint"] = al_cmd + ["check", "--output-format", "concise"]
+        commands["async-lint"] = al_cmd + ["check", "--output-format", "concise", "--select", args.select]
         if args.jobs:
             commands["async-lint"] += ["--jobs", str(args.jobs)]
         log(f"{versions['async-lint']}; cache: " + ("--no-cache supported" if cache_supported else

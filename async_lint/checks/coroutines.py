@@ -54,6 +54,7 @@ class CoroutineMisuse:
         self.ctx = ctx
         self.facts = ctx.facts
         self.consumers = ctx.catalog.pattern_table("coroutine-consumers")
+        self._orders: dict[int, tuple[list[cst.CSTNode], dict[int, int]]] = {}
 
     def role(self, call: cst.Call, scope: Scope) -> str | None:
         facts = self.facts
@@ -102,29 +103,48 @@ class CoroutineMisuse:
                     return f"it is passed to `{callee.removeprefix('builtins.')}()` before being awaited"
         return None
 
-    def _next_use(self, assign: cst.Assign, name: str, scope: Scope) -> str | None:
-        """The first use of `name` after `assign` in the same function: does it treat the coroutine as a value?"""
-        body = scope.node.body if isinstance(scope.node, (cst.FunctionDef, cst.Module)) else None
-        if body is None:
-            return None
+    def _order(self, scope: Scope) -> tuple[list[cst.CSTNode], dict[int, int]]:
+        """The function's statements-and-names in source order (nested functions left out), and each
+        assignment's place in it: computed once per function, whatever the number of questions."""
+        cached = self._orders.get(id(scope))
+        if cached is not None:
+            return cached
+        body = scope.node.body if isinstance(scope.node, (cst.FunctionDef, cst.Module)) else ()
         stack: list[cst.CSTNode] = [body] if isinstance(body, cst.CSTNode) else list(reversed(body))
-        passed = False
+        order: list[cst.CSTNode] = []
+        places: dict[int, int] = {}
         while stack:
             node = stack.pop()
-            if node is assign:
-                passed = True
+            if isinstance(node, cst.Assign):
+                places[id(node)] = len(order)
+                order.append(node)
+            elif isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
                 continue
-            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-                continue
-            if passed and isinstance(node, cst.Name) and node.value == name:
+            if isinstance(node, cst.Name):
+                order.append(node)
+            stack.extend(reversed(list(children(node))))
+        self._orders[id(scope)] = (order, places)
+        return order, places
+
+    def _next_use(self, assign: cst.Assign, name: str, scope: Scope) -> str | None:
+        """The first use of `name` after `assign` in the same function: does it treat the coroutine as a value?"""
+        order, places = self._order(scope)
+        start = places.get(id(assign))
+        if start is None:
+            return None
+        for node in order[start + 1:]:
+            if isinstance(node, cst.Name) and node.value == name:
                 parent = self.facts.parent_of(node)
+                if isinstance(parent, cst.AssignTarget):
+                    if self.facts.parent_of(parent) is assign:
+                        continue  # the assignment's own target
+                    return None  # bound to something else before any use
                 if isinstance(parent, cst.Await):
                     return None
                 if _is_condition(node, self.facts):
                     return f"`{name}` is tested before being awaited, which is always true"
                 use = self._use(node, parent, scope)
                 return f"`{name}` holds the coroutine: {use}" if use is not None else None
-            stack.extend(reversed(list(children(node))))
         return None
 
 

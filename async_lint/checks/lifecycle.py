@@ -24,6 +24,7 @@ from async_lint.checks._util import (
 )
 from async_lint.context import FileContext
 from async_lint.finding import Report
+from async_lint.fixes import FixSpec
 from async_lint.walker import Scope, dotted_name
 
 CLOSED_KEY = "closed-attributes"  # tails of receivers closed somewhere: `_client` for `self._client.aclose()`
@@ -420,17 +421,26 @@ class DeprecatedAioredis(Rule):
                     if "." not in name:
                         replacement = entry["replacement"].format(name=asname or name)
                     else:
-                        module = "redis.asyncio." + name.split(".", 1)[1]
-                        replacement = f"import {module}" + (f" as {asname}" if asname else "")
-                    yield self._report(node, name, replacement)
+                        replacement = _submodule_import(entry, name, asname)
+                    report = self._report(node, name, replacement)
+                    if "." not in name and len(node.names) == 1 and _same_names(ctx, asname or name, entry):
+                        report.fix = FixSpec(f"Replace with `{replacement}`", "safe",
+                                             replacements=[(node, replacement)])
+                    yield report
                     break
             elif not node.relative and node.module is not None:
                 name = dotted_name(node.module) or ""
                 entry = modules.get(name.split(".", 1)[0])
                 if entry is not None:
                     rest = name.split(".", 1)[1] if "." in name else ""
-                    target = "redis.asyncio" + (f".{rest}" if rest else "")
-                    yield self._report(node, name, f"from {target} import ...")
+                    target = entry["submodules"].get(rest, "redis.asyncio." + rest) if rest else "redis.asyncio"
+                    report = self._report(node, name, f"from {target} import ...")
+                    names = entry["same-names"]
+                    if not rest and not isinstance(node.names, cst.ImportStar) and all(
+                            dotted_name(alias.name) in names for alias in node.names):
+                        report.fix = FixSpec(f"Import from `{target}`", "safe", replacements=[
+                            (node.module, cst.parse_expression(target))])
+                    yield report
 
     @staticmethod
     def _report(node: cst.CSTNode, name: str, replacement: str) -> Report:
@@ -438,6 +448,23 @@ class DeprecatedAioredis(Rule):
                       f"`{name}` is deprecated: aioredis is unmaintained and was merged into redis-py as "
                       f"`redis.asyncio` (the last aioredis breaks on Python 3.11)",
                       f"use `{replacement}` (same API, redis>=4.2)")
+
+
+def _submodule_import(entry: dict[str, Any], name: str, asname: str | None) -> str:
+    rest = name.split(".", 1)[1]
+    module = entry["submodules"].get(rest, f"redis.asyncio.{rest}")
+    return f"import {module}" + (f" as {asname}" if asname else "")
+
+
+def _same_names(ctx: FileContext, bound: str, entry: dict[str, Any]) -> bool:
+    """Does every `aioredis.X` of the file name something `redis.asyncio` has too (aioredis 2's API; not 1.x's
+    `create_redis_pool`, nor submodules such as `aioredis.exceptions`)?"""
+    names = entry["same-names"]
+    for node in walk(ctx.module, into_nested=True):
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == bound:
+            if node.attr.value not in names:
+                return False
+    return True
 
 
 # ---------------------------------------------------------------------------------------------------- AL406

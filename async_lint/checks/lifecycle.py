@@ -24,7 +24,7 @@ from async_lint.checks._util import (
 )
 from async_lint.context import FileContext
 from async_lint.finding import Report
-from async_lint.fixes import FixSpec
+from async_lint.fixes import FixSpec, ImportNeed, local_name, name_taken, remove_arg
 from async_lint.walker import Scope, dotted_name
 
 CLOSED_KEY = "closed-attributes"  # tails of receivers closed somewhere: `_client` for `self._client.aclose()`
@@ -486,4 +486,28 @@ class SessionmakerForAsyncSession(Rule):
             yield Report("AL406", call,
                          f"`{dotted_name(call.func)}(..., class_={dotted_name(arg.value)})` builds async sessions "
                          f"with the sync factory: SQLAlchemy 2.0 has `async_sessionmaker` for that",
-                         "use `async_sessionmaker(...)` from `sqlalchemy.ext.asyncio` and drop `class_=`")
+                         "use `async_sessionmaker(...)` from `sqlalchemy.ext.asyncio` and drop `class_=`",
+                         fix=_async_sessionmaker_fix(ctx, call, arg))
+
+
+ASYNC_SESSIONMAKER = "sqlalchemy.ext.asyncio.async_sessionmaker"
+
+
+def _async_sessionmaker_fix(ctx: FileContext, call: cst.Call, arg: cst.Arg) -> FixSpec | None:
+    """`sessionmaker(engine, class_=AsyncSession, ...)` -> `async_sessionmaker(engine, ...)` (safe: the same
+    parameters, and `AsyncSession` is its default class), importing it in the file's style."""
+    parent = ctx.facts.parent_of(call)
+    outer = ctx.facts.parent_of(parent) if isinstance(parent, cst.Arg) else None
+    if isinstance(outer, cst.Call) and tail(dotted_name(outer.func) or "").endswith("scoped_session"):
+        return None  # scoped_session(async factory) would need async_scoped_session too
+    imports = []
+    name = local_name(ctx.facts, ASYNC_SESSIONMAKER)
+    if name is None:
+        name = "async_sessionmaker"
+        if name_taken(ctx.facts, name, ASYNC_SESSIONMAKER):
+            return None
+        imports = [ImportNeed("sqlalchemy.ext.asyncio", name)]
+    index = next(i for i, a in enumerate(call.args) if a is arg)
+    new = remove_arg(call, index).with_changes(func=cst.Name(name), lpar=[], rpar=[])
+    return FixSpec("Use `async_sessionmaker(...)` and drop `class_=`", "safe", replacements=[(call, new)],
+                   imports=imports)

@@ -239,10 +239,11 @@ def name_taken(facts: Facts, name: str, qualified: str) -> bool:
     return any(binding != ("import", qualified) for binding in facts.module_scope.bindings.get(name, ()))
 
 
-def spelled(facts: Facts, qualified: str) -> tuple[str, list[ImportNeed]] | None:
+def spelled(facts: Facts, qualified: str, import_name: bool = False) -> tuple[str, list[ImportNeed]] | None:
     """How to write `module.Name` in this file, with the import it needs: `Name` when imported by name (or
-    an alias), else `module.Name` through an existing `import module [as m]`, else `module.Name` plus
-    `import module`. None when that would clash with a name the file already uses."""
+    an alias), else `m.Name` through an existing `import module [as m]`, else a new import: `import module`
+    and `module.Name`, or with `import_name` `from module import Name` (an existing `from module import ...`
+    extended) and `Name`. None when that would clash with a name the file already uses."""
     module, name = qualified.rsplit(".", 1)
     direct = local_name(facts, qualified)
     if direct is not None:
@@ -250,6 +251,8 @@ def spelled(facts: Facts, qualified: str) -> tuple[str, list[ImportNeed]] | None
     alias = local_name(facts, module)
     if alias is not None:
         return f"{alias}.{name}", []
+    if import_name:
+        return (None if name_taken(facts, name, qualified) else (name, [ImportNeed(module, name)]))
     head = module.split(".", 1)[0]
     if name_taken(facts, head, head):
         return None

@@ -394,12 +394,12 @@ class _Slicer(CodegenState):
         start = self.length
         yield
         end = self.length
+        if start_node is not None and id(start_node) in self.marks:
+            start = self.marks[id(start_node)][0]
+        if end_node is not None and id(end_node) in self.marks:
+            end = self.marks[id(end_node)][1]
         self.marks[id(node)] = (start, end)
         if node is self.target:
-            if start_node is not None and id(start_node) in self.marks:
-                start = self.marks[id(start_node)][0]
-            if end_node is not None and id(end_node) in self.marks:
-                end = self.marks[id(end_node)][1]
             self.range = (start, end)
 
 

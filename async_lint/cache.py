@@ -1,7 +1,7 @@
 """The result cache: per-file results keyed by content, so an unchanged file is never parsed again.
 
 The key of a file is a hash of its bytes, how it was linted (forced, summary only), its module name, the project's
-top-level packages, the async-lint version, the effective settings and the catalog. Cached results hold what a
+top-level packages, the async-lint version and code, the effective settings and the catalog. Cached results hold what a
 file says on its own: findings, the project-index summary and the deferred questions. Cross-file answers are
 recomputed on every run from the (cached) summaries, so a changed module changes its dependents' findings
 without their being re-linted. Everything lives in one file under `.async_lint_cache/` at the project root,
@@ -77,9 +77,21 @@ class ResultCache:
             pass  # a read-only checkout still lints; it just does not remember
 
 
+def code_fingerprint() -> str:
+    """Names, sizes and times of async-lint's own modules: an edited checkout (or a reinstall of the same
+    version) must not be answered with results the old code produced."""
+    package = Path(__file__).resolve().parent
+    parts = []
+    for path in sorted(package.rglob("*.py")):
+        st = path.stat()
+        parts.append(f"{path.relative_to(package)}:{st.st_size}:{st.st_mtime_ns}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
 def salt_for(settings, catalog_digest: str, packages: frozenset[str]) -> str:
     return hashlib.sha256(
-        f"{__version__}\0{settings.cache_key()}\0{catalog_digest}\0{sorted(packages)}".encode()
+        f"{__version__}\0{code_fingerprint()}\0{settings.cache_key()}\0{catalog_digest}\0{sorted(packages)}"
+        .encode()
     ).hexdigest()
 
 

@@ -8,8 +8,9 @@ replacement's content is libcst's code for the new node, built from the old node
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -39,6 +40,8 @@ class FixSpec:
     unless_awaited: str | None = None
     # A node no other fix of the same round may touch (dropping `async` conflicts with any edit in the body).
     isolate: cst.CSTNode | None = None
+    # Raw text inserted where a node starts (a decorator above a function's first decorator or its `def`).
+    insertions: list[tuple[cst.CSTNode, str]] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------------------------- node builders
@@ -117,6 +120,152 @@ def spread_call(outer: cst.Call, index: int, inner: cst.Call) -> cst.Call:
     return outer.with_changes(args=args)
 
 
+def _separator(args: Sequence[cst.Arg], call: cst.Call, index: int) -> cst.BaseParenthesizableWhitespace:
+    """The whitespace before argument `index`: after the previous argument's comma, or after `(`."""
+    if index == 0:
+        return call.whitespace_before_args
+    comma = args[index - 1].comma
+    return comma.whitespace_after if isinstance(comma, cst.Comma) else cst.SimpleWhitespace(" ")
+
+
+def _line_break(whitespace: cst.BaseParenthesizableWhitespace, after: cst.BaseParenthesizableWhitespace,
+                keep_comment: bool = True) -> cst.BaseParenthesizableWhitespace:
+    """A line break that ends the current line like `whitespace` (its comment, when kept) and starts the next one
+    indented like `after` (a ParenthesizedWhitespace: the layout of one argument per line)."""
+    assert isinstance(after, cst.ParenthesizedWhitespace)
+    first = whitespace.first_line if isinstance(whitespace, cst.ParenthesizedWhitespace) and keep_comment \
+        else cst.TrailingWhitespace()
+    return cst.ParenthesizedWhitespace(first_line=first, empty_lines=[], indent=after.indent,
+                                       last_line=after.last_line)
+
+
+def add_keyword(call: cst.Call, name: str, value: cst.BaseExpression) -> cst.Call | None:
+    """`f(a, b)` -> `f(a, b, name=value)`, in the call's layout: inline stays inline; one argument per line gets
+    one more line, before the closing parenthesis, keeping every comment where it was. None when a keyword cannot
+    follow (an unparenthesised generator argument)."""
+    args = list(call.args)
+    if any(isinstance(a.value, cst.GeneratorExp) and not a.value.lpar for a in args):
+        return None
+    new = cst.Arg(keyword=cst.Name(name), value=value, equal=cst.AssignEqual(
+        whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")))
+    if not args:
+        return call.with_changes(args=[new])
+    last = args[-1]
+    before = _separator(args, call, len(args) - 1)
+    if isinstance(before, cst.ParenthesizedWhitespace):
+        # One argument per line: the new one goes on its own line, indented like the last one.
+        if isinstance(last.comma, cst.Comma):
+            end = last.comma.whitespace_after  # what leads to `)` (a trailing comma: `a,\n)`)
+            comma = last.comma.with_changes(whitespace_after=_line_break(end, before))
+            new = new.with_changes(comma=last.comma.with_changes(whitespace_after=_without_first_comment(end)),
+                                   whitespace_after_arg=last.whitespace_after_arg)
+        else:
+            end = last.whitespace_after_arg  # `a\n)` or `a)`
+            comma = cst.Comma(whitespace_after=_line_break(end, before))
+            new = new.with_changes(whitespace_after_arg=_without_first_comment(end))
+        args[-1] = last.with_changes(comma=comma, whitespace_after_arg=cst.SimpleWhitespace(""))
+    else:
+        space = cst.SimpleWhitespace(" ")
+        if isinstance(last.comma, cst.Comma):  # `f(a,)`: keep the trailing comma after the new argument
+            new = new.with_changes(comma=last.comma, whitespace_after_arg=last.whitespace_after_arg)
+            args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=space),
+                                         whitespace_after_arg=cst.SimpleWhitespace(""))
+        else:
+            new = new.with_changes(whitespace_after_arg=last.whitespace_after_arg)
+            args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=space),
+                                         whitespace_after_arg=cst.SimpleWhitespace(""))
+    args.append(new)
+    return call.with_changes(args=args)
+
+
+def _without_first_comment(whitespace: cst.BaseParenthesizableWhitespace) -> cst.BaseParenthesizableWhitespace:
+    """The same whitespace without the comment that ends its first line (that comment stays where it was)."""
+    if isinstance(whitespace, cst.ParenthesizedWhitespace):
+        return whitespace.with_changes(first_line=cst.TrailingWhitespace(newline=whitespace.first_line.newline))
+    return whitespace
+
+
+def _has_comment(whitespace: cst.BaseParenthesizableWhitespace) -> bool:
+    return isinstance(whitespace, cst.ParenthesizedWhitespace) and (
+        whitespace.first_line.comment is not None or any(line.comment for line in whitespace.empty_lines))
+
+
+def remove_arg(call: cst.Call, index: int) -> cst.Call:
+    """`f(a, b, c)` without argument `index`, commas and layout adjusted. A comment on the removed argument's own
+    line goes with it; comment lines between arguments and the comments of the other arguments stay."""
+    args = list(call.args)
+    removed = args.pop(index)
+    before = _separator(call.args, call, index)
+    after = removed.comma.whitespace_after if isinstance(removed.comma, cst.Comma) else removed.whitespace_after_arg
+    last = index == len(args)
+    if isinstance(after, cst.ParenthesizedWhitespace):
+        # Keep what ended the line before the removed argument, and what starts the next line.
+        first = before.first_line if isinstance(before, cst.ParenthesizedWhitespace) else cst.TrailingWhitespace()
+        lines = list(before.empty_lines) if isinstance(before, cst.ParenthesizedWhitespace) else []
+        joined: cst.BaseParenthesizableWhitespace = after.with_changes(
+            first_line=first, empty_lines=[*lines, *after.empty_lines])
+    elif last and not _has_comment(before):
+        joined = after  # `f(a, b)` -> `f(a)`: what led to `)` still does
+    else:
+        joined = before
+    if not args:
+        return call.with_changes(args=[], whitespace_before_args=joined if _has_comment(joined)
+                                 else cst.SimpleWhitespace(""))
+    if index == 0:
+        return call.with_changes(args=args, whitespace_before_args=joined)
+    previous = args[index - 1]
+    comma = previous.comma if isinstance(previous.comma, cst.Comma) else cst.Comma()
+    if last and not isinstance(joined, cst.ParenthesizedWhitespace) and not _has_comment(before):
+        # The removed argument was the last on the line of `)`: its trailing comma (if any) moves back.
+        args[index - 1] = previous.with_changes(comma=removed.comma, whitespace_after_arg=removed.whitespace_after_arg)
+    else:
+        args[index - 1] = previous.with_changes(comma=comma.with_changes(whitespace_after=joined))
+    return call.with_changes(args=args)
+
+
+def local_name(facts: Facts, qualified: str) -> str | None:
+    """The module-level name an import binds to `qualified` (`ClientTimeout`, an alias, `aiohttp` for a module),
+    preferring the name itself over an alias; None when nothing is imported under that name."""
+    tail = qualified.rsplit(".", 1)[-1]
+    found = [name for name, bindings in facts.module_scope.bindings.items()
+             if ("import", qualified) in bindings]
+    if not found:
+        return None
+    return tail if tail in found else sorted(found)[0]
+
+
+def name_taken(facts: Facts, name: str, qualified: str) -> bool:
+    """Is `name` bound at module level to anything but an import of `qualified`?"""
+    return any(binding != ("import", qualified) for binding in facts.module_scope.bindings.get(name, ()))
+
+
+def spelled(facts: Facts, qualified: str, import_name: bool = False) -> tuple[str, list[ImportNeed]] | None:
+    """How to write `module.Name` in this file, with the import it needs: `Name` when imported by name (or
+    an alias), else `m.Name` through an existing `import module [as m]`, else a new import: `import module`
+    and `module.Name`, or with `import_name` `from module import Name` (an existing `from module import ...`
+    extended) and `Name`. None when that would clash with a name the file already uses."""
+    module, name = qualified.rsplit(".", 1)
+    direct = local_name(facts, qualified)
+    if direct is not None:
+        return direct, []
+    alias = local_name(facts, module)
+    if alias is not None:
+        return f"{alias}.{name}", []
+    if import_name:
+        return (None if name_taken(facts, name, qualified) else (name, [ImportNeed(module, name)]))
+    head = module.split(".", 1)[0]
+    if name_taken(facts, head, head):
+        return None
+    return qualified, [ImportNeed(module)]
+
+
+def indentation(node: cst.CSTNode, facts: Facts) -> str:
+    """The indentation of the line where statement `node` starts."""
+    module = facts.module
+    return "".join(reversed([a.indent if a.indent is not None else module.default_indent
+                             for a in facts.ancestors(node) if isinstance(a, cst.IndentedBlock)]))
+
+
 # ------------------------------------------------------------------------------------------- imports
 
 
@@ -186,6 +335,7 @@ def import_edits(need: ImportNeed, facts: Facts, spans: dict[int, Span], newline
 def nodes_to_place(module: cst.Module, fix: FixSpec) -> list[cst.CSTNode]:
     """Nodes whose positions the edits of `fix` need."""
     nodes: list[cst.CSTNode] = [old for old, _ in fix.replacements]
+    nodes.extend(node for node, _ in fix.insertions)
     if fix.isolate is not None:
         nodes.append(fix.isolate)
     if fix.imports:
@@ -210,6 +360,62 @@ def code_in_place(node: cst.CSTNode, original: cst.CSTNode, facts: Facts) -> str
     return "".join(state.tokens)
 
 
+class _Slicer(CodegenState):
+    """Codegen that also records where one node's syntactic range (as `positions.spans` measures it) starts and
+    ends in the generated text."""
+
+    __slots__ = ("length", "target", "marks", "starts", "range")
+
+    def __init__(self, default_indent: str, default_newline: str, target: cst.CSTNode):
+        super().__init__(default_indent=default_indent, default_newline=default_newline)
+        self.length = 0
+        self.target = target
+        self.marks: dict[int, tuple[int, int]] = {}  # id(node) -> its range (syntactic when the node has one)
+        self.starts: list[int] = []
+        self.range: tuple[int, int] | None = None
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        self.starts.append(self.length)
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        self.marks.setdefault(id(node), (self.starts.pop(), self.length))
+
+    def add_token(self, value: str) -> None:
+        self.tokens.append(value)
+        self.length += len(value)
+
+    def add_indent_tokens(self) -> None:
+        for token in self.indent_tokens:
+            self.add_token(token)
+
+    @contextmanager
+    def record_syntactic_position(self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None,
+                                  end_node: cst.CSTNode | None = None) -> Iterator[None]:
+        start = self.length
+        yield
+        end = self.length
+        if start_node is not None and id(start_node) in self.marks:
+            start = self.marks[id(start_node)][0]
+        if end_node is not None and id(end_node) in self.marks:
+            end = self.marks[id(end_node)][1]
+        self.marks[id(node)] = (start, end)
+        if node is self.target:
+            self.range = (start, end)
+
+
+def syntactic_code_in_place(node: cst.CSTNode, original: cst.CSTNode, facts: Facts) -> str:
+    """Like `code_in_place`, but only the node's syntactic range: a statement without its leading lines,
+    indentation and what ends its last line (which stay in the file, outside the range being replaced)."""
+    module = facts.module
+    indents = [a.indent if a.indent is not None else module.default_indent
+               for a in facts.ancestors(original) if isinstance(a, cst.IndentedBlock)]
+    state = _Slicer(module.default_indent, module.default_newline, node)
+    state.indent_tokens = list(reversed(indents))
+    node._codegen(state)
+    start, end = state.range or state.marks[id(node)]
+    return "".join(state.tokens)[start:end]
+
+
 def fix_info(fix: FixSpec, facts: Facts, spans: dict[int, Span], newline: str) -> FixInfo:
     module = facts.module
     edits = []
@@ -217,8 +423,16 @@ def fix_info(fix: FixSpec, facts: Facts, spans: dict[int, Span], newline: str) -
         row, column, end_row, end_column = spans[id(old)]
         if isinstance(old, cst.Asynchronous) and new == "":
             end_column += len(old.whitespace_after.value)  # `async ` goes with the space after it
-        content = new if isinstance(new, str) else code_in_place(new, old, facts)
+        if isinstance(new, str):
+            content = new
+        elif isinstance(old, (cst.BaseStatement, cst.IndentedBlock)):
+            content = syntactic_code_in_place(new, old, facts)
+        else:
+            content = code_in_place(new, old, facts)
         edits.append(Edit(content, row, column + 1, end_row, end_column + 1))
+    for node, text in fix.insertions:
+        row, column, _end_row, _end_column = spans[id(node)]
+        edits.append(Edit(text, row, column + 1, row, column + 1))
     for need in fix.imports:
         for edit in import_edits(need, facts, spans, newline):
             if edit not in edits:

@@ -125,3 +125,48 @@ def test_read_only_file_is_reported_not_written(tmp_path):
         pytest.skip("root can write read-only files")
     assert "read-only" in result.output
     assert target.read_text() == original
+
+
+# --------------------------------------------------------------------------------- AL301/AL303 and default-timeout
+TIMEOUTS = ("import aiohttp\nimport httpx\nimport requests\n\n"
+            "client = httpx.AsyncClient()\nsession = aiohttp.ClientSession()\nr = requests.get('u')\n")
+
+
+def _fix_titles(path: Path, codes: str, *extra: str) -> dict[str, tuple[str, str]]:
+    import json
+
+    result = CliRunner().invoke(cli, ["check", "--output-format", "json", "--select", codes, *extra, str(path)])
+    return {f["code"] + ":" + str(f["location"]["row"]): (f["fix"]["applicability"], f["fix"]["message"])
+            for f in json.loads(result.output)}
+
+
+def test_timeout_fixes_without_default_timeout(tmp_path):
+    target = tmp_path / "app.py"
+    target.write_text(TIMEOUTS)
+    titles = _fix_titles(target, "AL301,AL303")
+    assert titles["AL301:5"][0] == "safe" and "implicit default" in titles["AL301:5"][1]
+    assert titles["AL301:6"][0] == "safe"
+    assert titles["AL303:7"] == ("unsafe", "Add `timeout=10` (no default-timeout is configured: 10 s is "
+                                           "async-lint's fallback)")
+
+
+def test_configured_default_timeout_is_an_unsafe_fix(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.async-lint]\ndefault-timeout = 30\n")
+    target = tmp_path / "app.py"
+    target.write_text(TIMEOUTS)
+    titles = _fix_titles(target, "AL301,AL303")
+    assert {applicability for applicability, _ in titles.values()} == {"unsafe"}
+    assert "configured default-timeout" in titles["AL303:7"][1]
+    fix(target, "AL301,AL303")
+    assert target.read_text() == TIMEOUTS.replace("AsyncClient()", "AsyncClient(timeout=30)").replace(
+        "ClientSession()", "ClientSession(timeout=aiohttp.ClientTimeout(total=30))").replace(
+        "get('u')", "get('u', timeout=30)")
+
+
+def test_default_timeout_equal_to_the_library_default_stays_safe(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.async-lint]\ndefault-timeout = 5\n")
+    target = tmp_path / "app.py"
+    target.write_text(TIMEOUTS)
+    CliRunner().invoke(cli, ["check", "--fix", "--select", "AL301", str(target)])
+    # httpx's implicit default is 5 s: applied without --unsafe-fixes; aiohttp's is not (300 s), so it waits.
+    assert target.read_text() == TIMEOUTS.replace("AsyncClient()", "AsyncClient(timeout=5)")

@@ -22,6 +22,7 @@ from async_lint.checks import Rule
 from async_lint.checks._util import keyword, strip_call, table, table_names, qualified
 from async_lint.context import FileContext
 from async_lint.finding import Report
+from async_lint.fixes import FixSpec, ImportNeed, indentation, local_name, name_taken, spelled
 from async_lint.walker import Scope, dotted_name
 
 if sys.version_info >= (3, 11):
@@ -125,6 +126,48 @@ def runs_every_async_test(folder: str, entries: list[dict[str, Any]]) -> bool:
                 if arg == f"{flag}={wanted}" or (arg == flag and i + 1 < len(addopts) and addopts[i + 1] == wanted):
                     return True
     return False
+
+
+# ---------------------------------------------------------------------------------------------------- fixes
+ASYNCIO_MARK = "pytest.mark.asyncio"
+# `app=` of httpx < 0.28 meant these transports: ASGI apps for the async client, WSGI apps for the sync one.
+TRANSPORTS = {"httpx.AsyncClient": "httpx.ASGITransport", "httpx.Client": "httpx.WSGITransport"}
+
+
+def _marker_fix(ctx: FileContext, node: cst.FunctionDef) -> FixSpec | None:
+    """AL701: `@pytest.mark.asyncio` on its own line above the test's decorators (safe), spelled through the
+    file's `import pytest [as p]` or `from pytest import mark`, else with `import pytest` added."""
+    facts = ctx.facts
+    imports: list[ImportNeed] = []
+    pytest_name = local_name(facts, "pytest")
+    mark_name = local_name(facts, "pytest.mark")
+    if pytest_name is not None:
+        marker = f"{pytest_name}.mark.asyncio"
+    elif mark_name is not None:
+        marker = f"{mark_name}.asyncio"
+    elif not name_taken(facts, "pytest", "pytest"):
+        marker = ASYNCIO_MARK
+        imports = [ImportNeed("pytest")]
+    else:
+        return None
+    anchor: cst.CSTNode = node.decorators[0] if node.decorators else node
+    text = f"@{marker}{facts.module.default_newline}{indentation(node, facts)}"
+    return FixSpec(f"Add `@{marker}`", "safe", insertions=[(anchor, text)], imports=imports)
+
+
+def _transport_fix(ctx: FileContext, call: cst.Call, arg: cst.Arg, transport: str) -> FixSpec | None:
+    """AL702: `app=app` -> `transport=ASGITransport(app=app)` (safe: what `app=` did), with the transport spelled
+    `httpx.ASGITransport` where the file imports httpx, else imported by name from httpx."""
+    if keyword(call, "transport") is not None or arg.keyword is None:
+        return None
+    found = spelled(ctx.facts, transport, import_name=True)
+    if found is None:
+        return None
+    written, imports = found
+    value = cst.Call(func=cst.parse_expression(written),
+                     args=[cst.Arg(keyword=cst.Name("app"), value=arg.value, equal=arg.equal)])
+    return FixSpec(f"Use `transport={written}(app=...)`", "safe",
+                   replacements=[(arg.keyword, "transport"), (arg.value, value)], imports=imports)
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
@@ -247,6 +290,7 @@ class AsyncTests(Rule):
             f"not in auto mode: pytest skips it with only a warning, so it never runs",
             "add `@pytest.mark.asyncio` (or `pytestmark = pytest.mark.asyncio` for the module, or "
             "`asyncio_mode = \"auto\"` in the pytest configuration)",
+            fix=_marker_fix(ctx, node),
         )
 
     # ------------------------------------------------------------------ AL702, AL704
@@ -262,11 +306,13 @@ class AsyncTests(Rule):
                 arg = keyword(call, "app")
                 if arg is not None:
                     shown = dotted_name(call.func) or kind
+                    transport = TRANSPORTS[kind]
                     yield Report("AL702", call,
                                  f"`{shown}(app=...)` no longer works: httpx 0.28 removed the `app` argument "
                                  f"(TypeError on current httpx)",
-                                 f"use `{shown}(transport=httpx.ASGITransport(app={dotted_name(arg.value) or 'app'}), "
-                                 f"...)`")
+                                 f"use `{shown}(transport={transport}(app={dotted_name(arg.value) or 'app'}), "
+                                 f"...)`",
+                                 fix=_transport_fix(ctx, call, arg, transport))
                 continue
             if "AL704" not in self.enabled or callee not in sync_clients or not scope.in_async_function:
                 continue

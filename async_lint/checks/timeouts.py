@@ -16,7 +16,10 @@ from async_lint.checks import Rule
 from async_lint.checks._util import has_star_kwargs, is_none, keyword, positional, table, table_names, tail
 from async_lint.context import FileContext
 from async_lint.finding import Report
+from async_lint.fixes import FixSpec, add_keyword, spelled
 from async_lint.walker import Scope, dotted_name
+
+FALLBACK_REQUESTS_TIMEOUT = 10.0  # AL303's fix when no default-timeout is configured
 
 
 def _format_seconds(seconds: float) -> str:
@@ -93,7 +96,9 @@ class HttpTimeouts(Rule):
                     continue
                 if timeout_arg is None or (is_none(timeout_arg.value) and not entry.get("none-disables")):
                     if "AL301" in self.enabled and not has_star_kwargs(call) and not _in_mock(ctx, scope):
-                        yield self._no_timeout(call, callee, kind, entry, timeout_arg, seconds)
+                        report = self._no_timeout(call, callee, kind, entry, timeout_arg, seconds)
+                        report.fix = client_timeout_fix(ctx, call, entry, timeout_arg, seconds)
+                        yield report
                 elif is_none(timeout_arg.value) and "AL302" in self.enabled:
                     yield Report(
                         "AL302", call,
@@ -149,6 +154,7 @@ class HttpTimeouts(Rule):
                     "AL303", call,
                     f"`{shown}()` has no `timeout`: requests waits forever for a server that stops answering",
                     suggestion,
+                    fix=requests_timeout_fix(call, seconds),
                 )
 
     @staticmethod
@@ -168,6 +174,47 @@ class HttpTimeouts(Rule):
             suggestion = (f"pass the timeout this client needs; `{entry['explicit-default']}` keeps today's "
                           f"behaviour but makes it visible")
         return Report("AL301", call, message, suggestion)
+
+
+def client_timeout_fix(ctx: FileContext, call: cst.Call, entry: dict[str, Any], timeout_arg: cst.Arg | None,
+                       seconds: float | None) -> FixSpec | None:
+    """AL301: `timeout=` with the configured default-timeout, else the library's implicit default written out.
+    Safe only when the value is that implicit default (nothing changes at run time). The timeout class is spelled
+    as the file imports it (`ClientTimeout`, `aiohttp.ClientTimeout`, adding `import aiohttp` when needed)."""
+    implicit = entry["explicit-default"].removeprefix("timeout=")
+    value = entry["configured"].format(seconds=_format_seconds(seconds)).removeprefix("timeout=") if seconds \
+        else implicit
+    safe = not seconds or seconds == entry.get("default-seconds")
+    imports = []
+    cls = entry.get("timeout-class")
+    if cls and cls in value:
+        found = spelled(ctx.facts, cls)
+        if found is None:
+            return None
+        written, imports = found
+        value = value.replace(cls, written)
+    expr = cst.parse_expression(value)
+    why = "the library's implicit default, made explicit" if safe else "the configured default-timeout"
+    if timeout_arg is not None:  # `ClientSession(timeout=None)`: None means the implicit default
+        return FixSpec(f"Replace `timeout=None` with `timeout={value}` ({why})", "safe" if safe else "unsafe",
+                       replacements=[(timeout_arg.value, expr)], imports=imports)
+    new = add_keyword(call, "timeout", expr)
+    if new is None:
+        return None
+    return FixSpec(f"Add `timeout={value}` ({why})", "safe" if safe else "unsafe",
+                   replacements=[(call, new.with_changes(lpar=[], rpar=[]))], imports=imports)
+
+
+def requests_timeout_fix(call: cst.Call, seconds: float | None) -> FixSpec | None:
+    """AL303: `timeout=<default-timeout>` (unsafe: a call that used to wait now raises `requests.Timeout`);
+    without a configured default-timeout, async-lint's fallback of 10 s, named in the title."""
+    value = _format_seconds(seconds if seconds else FALLBACK_REQUESTS_TIMEOUT)
+    new = add_keyword(call, "timeout", cst.parse_expression(value))
+    if new is None:
+        return None
+    why = "the configured default-timeout" if seconds else \
+        f"no default-timeout is configured: {value} s is async-lint's fallback"
+    return FixSpec(f"Add `timeout={value}` ({why})", "unsafe", replacements=[(call, new.with_changes(lpar=[], rpar=[]))])
 
 
 def _in_mock(ctx: FileContext, scope: Scope) -> bool:

@@ -7,7 +7,6 @@ import re
 import sys
 import fnmatch
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import libcst as cst
@@ -17,7 +16,7 @@ from async_lint.checks import Rule, all_rules
 from async_lint.config import Settings
 from async_lint.context import FileContext
 from async_lint.finding import FileResult, Finding, Report, error_result
-from async_lint.index import Deferred, ModuleSummary, module_name_for
+from async_lint.index import Deferred, module_name_for
 from async_lint.positions import Span, spans
 from async_lint.resolve import Resolver
 from async_lint.source import SKIP_FILE, SourceError, decode, is_suppressed

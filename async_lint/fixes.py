@@ -417,7 +417,6 @@ def syntactic_code_in_place(node: cst.CSTNode, original: cst.CSTNode, facts: Fac
 
 
 def fix_info(fix: FixSpec, facts: Facts, spans: dict[int, Span], newline: str) -> FixInfo:
-    module = facts.module
     edits = []
     for old, new in fix.replacements:
         row, column, end_row, end_column = spans[id(old)]

@@ -186,15 +186,11 @@ def collect(module: cst.Module) -> Facts:
     facts = Facts(module)
     parent = facts.parent
     scope_of = facts.scope_of
-    EXIT = object()
-    CST = cst.CSTNode
     stack: list[Any] = [(module, facts.module_scope)]
 
-    def push_children(node: cst.CSTNode, scope: Scope, skip: tuple[cst.CSTNode, ...] = ()) -> None:
-        kids = [c for c in children(node) if c not in skip] if skip else list(children(node))
-        nid = node
-        for child in reversed(kids):
-            parent[id(child)] = nid
+    def push_children(node: cst.CSTNode, scope: Scope) -> None:
+        for child in reversed(list(children(node))):
+            parent[id(child)] = node
             stack.append((child, scope))
 
     def push(node: cst.CSTNode | None, scope: Scope, owner: cst.CSTNode) -> None:
@@ -203,10 +199,7 @@ def collect(module: cst.Module) -> Facts:
             stack.append((node, scope))
 
     while stack:
-        item = stack.pop()
-        if item is EXIT:
-            continue
-        node, scope = item
+        node, scope = stack.pop()
         t = type(node)
 
         if t is cst.Call:

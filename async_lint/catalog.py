@@ -149,6 +149,10 @@ class Catalog:
             cache["_roots"] = frozenset(r for r in roots if r.isidentifier())
         return cache["_roots"]
 
+    def needs_index(self, enabled: Iterable[str]) -> bool:
+        """Does any of these rules need the project index (its entry says `project = true`)?"""
+        return any(self.rules[code].project for code in enabled if code in self.rules)
+
     def rule(self, code: str) -> RuleDoc:
         return self.rules[code]
 

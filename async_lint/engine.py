@@ -54,8 +54,7 @@ class Linter:
         self.triggers = tuple(sorted(triggers))
         # A project folder without __init__.py may hold `redis.py`: library names stay library names.
         self.library_roots = self.catalog.library_roots | STDLIB
-        self.needs_index = any(self.catalog.rules[code].project for code in settings.enabled
-                               if code in self.catalog.rules)
+        self.needs_index = self.catalog.needs_index(settings.enabled)
 
     def is_project(self, qualified: str) -> bool:
         root = qualified.split(".", 1)[0]

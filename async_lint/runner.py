@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from async_lint.cache import ResultCache, salt_for
 from async_lint.config import Settings
@@ -106,34 +106,44 @@ class _Workers:
         """Results of `tasks` in order: from the cache when the file is unchanged, else linted."""
         if self.cache is None:
             return self._run(tasks, progress)
-        out: list[FileResult | None] = []
-        misses: list[tuple[int, Task, str]] = []
-        for task in tasks:
+
+        def describe(task: Task) -> tuple[str, str, str]:
             path, force, summary_only = task
-            mode = f"{int(force)}{int(summary_only)}"
+            return path, f"{int(force)}{int(summary_only)}", self.module_of_path.get(path, "")
+
+        return self._cached(tasks, describe, lambda misses: self._run(misses, progress), progress)
+
+    def _cached(self, items: list, describe: Callable[[Any], tuple[str, str, str]],
+                run: Callable[[list], list[FileResult]], progress: Callable[[int], None] | None = None
+                ) -> list[FileResult]:
+        """Answer each item from the cache (keyed by the file's bytes and what `describe` says: path, mode,
+        extra key) and `run` the misses together, storing their results."""
+        assert self.cache is not None
+        out: list[FileResult | None] = []
+        misses: list[tuple[int, Any, str, str]] = []
+        for item in items:
+            path, mode, extra = describe(item)
             try:
-                data = Path(path).read_bytes()
+                data = self.read(path)
             except OSError:
+                misses.append((len(out), item, mode, ""))  # reported by the linter; nothing to key on
                 out.append(None)
-                misses.append((len(out) - 1, task, ""))
                 continue
-            key = self.cache.key(data, mode, self.module_of_path.get(path, ""))
+            key = self.cache.key(data, mode, extra)
             hit = self.cache.get(path, mode, key)
-            if hit is not None:
+            if hit is None:
+                misses.append((len(out), item, mode, key))
+            else:
                 hit.path = path
                 for finding in hit.findings:
                     finding.path = path
                 if progress:
                     progress(1)
-            else:
-                misses.append((len(out), task, key))
             out.append(hit)
-        fresh = self._run([task for _, task, _ in misses], progress)
-        for (position, task, key), result in zip(misses, fresh):
+        for (position, item, mode, key), result in zip(misses, run([item for _, item, _, _ in misses])):
             out[position] = result
             if key:
-                path, force, summary_only = task
-                self.cache.put(path, f"{int(force)}{int(summary_only)}", key, result)
+                self.cache.put(describe(item)[0], mode, key, result)
         return out  # type: ignore[return-value]
 
     def _linter(self) -> "Linter":
@@ -180,28 +190,12 @@ class _Workers:
         confirmed findings are unchanged, in the pool when there are many."""
         if self.cache is None:
             return self._place(items)
-        out: list[FileResult | None] = []
-        misses: list[tuple[int, tuple[str, list], str]] = []
-        for item in items:
+
+        def describe(item: tuple[str, list]) -> tuple[str, str, str]:
             path, confirmed = item
-            try:
-                data = self.read(path)
-            except OSError:
-                data = b""
-            asked = repr([(d.locator, d.code, d.fix, message) for d, message in confirmed])
-            key = self.cache.key(data, "place", asked)
-            hit = self.cache.get(path, "place", key) if data else None
-            if hit is None:
-                misses.append((len(out), item, key))
-            else:
-                hit.path = path
-                for finding in hit.findings:
-                    finding.path = path
-            out.append(hit)
-        for (position, (path, _), key), placed in zip(misses, self._place([item for _, item, _ in misses])):
-            out[position] = placed
-            self.cache.put(path, "place", key, placed)
-        return out  # type: ignore[return-value]
+            return path, "place", repr([(d.locator, d.code, d.fix, message) for d, message in confirmed])
+
+        return self._cached(items, describe, self._place)
 
     def _place(self, items: list[tuple[str, list]]) -> list[FileResult]:
         if self.jobs <= 1 or len(items) < PARALLEL_THRESHOLD // 4:
@@ -264,11 +258,6 @@ def _module_of(qualname: str, modules: dict[str, str]) -> str | None:
     return None
 
 
-def project_rules_enabled(settings: Settings, catalog) -> bool:
-    """Does any enabled rule need the project index (its catalog entry says `project = true`)?"""
-    return any(catalog.rules[code].project for code in settings.enabled if code in catalog.rules)
-
-
 def lint_paths(paths: list[str], settings: Settings, jobs: int | None = None,
                progress: Callable[[int], None] | None = None, overlay: dict[str, bytes] | None = None,
                use_cache: bool = False, walked: Iterable[str] = ()) -> list[FileResult]:
@@ -276,7 +265,7 @@ def lint_paths(paths: list[str], settings: Settings, jobs: int | None = None,
     with one, everything runs in this process and nothing is cached. `use_cache` reads and fills the result
     cache under the project root."""
     catalog = settings.catalog()
-    needs_index = project_rules_enabled(settings, catalog)
+    needs_index = catalog.needs_index(settings.enabled)
     extra = _package_files(paths, settings, walked) if needs_index else []
     modules, module_of_path = _modules([*paths, *extra])
     packages = frozenset(name.split(".", 1)[0] for name in modules)

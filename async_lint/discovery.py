@@ -59,7 +59,7 @@ def discover(paths: list[Path], root: Path, exclude: tuple[str, ...]) -> Discove
     result = Discovery()
     seen: set[str] = set()
     found: list[str] = []
-    excluded = _Excludes(DEFAULT_EXCLUDES + tuple(exclude))
+    patterns = DEFAULT_EXCLUDES + tuple(exclude)
     root_str = str(root)
 
     def add(path: str) -> None:
@@ -83,6 +83,13 @@ def discover(paths: list[Path], root: Path, exclude: tuple[str, ...]) -> Discove
                 if spec is not None:
                     specs.append((str(folder), spec))
         visited: set[tuple[int, int]] = set()
+        # A folder named on the command line is linted even if an exclude pattern names it (or a folder above
+        # it), as ruff does: those patterns do not apply below it.
+        start_rel = _relative(str(abs_start), root_str)
+        above = [] if not start_rel else ["/".join(start_rel.split("/")[: i + 1])
+                                          for i in range(len(start_rel.split("/")))]
+        excluded = _Excludes(tuple(p for p in patterns
+                                   if not any(_Excludes((p,))(a, a.rsplit("/", 1)[-1]) for a in above)))
 
         def ignored(abs_path: str, is_dir: bool) -> bool:
             for base, spec in specs:

@@ -273,3 +273,13 @@ def test_no_cache_and_clean(project):
     result = run("clean", str(project))
     assert result.exit_code == 0 and "Removed" in result.output
     assert not (project / ".async_lint_cache").exists()
+
+
+def test_exclude_skips_walked_folders_but_not_one_named_explicitly(project):
+    (project / "pyproject.toml").write_text('[tool.async-lint]\nextend-exclude = ["generated"]\n')
+    (project / "generated").mkdir()
+    (project / "generated" / "x.py").write_text(BLOCKING)
+    walked = run("check", "--output-format", "json", str(project))
+    assert [Path(f["filename"]).name for f in json.loads(walked.output)] == ["app.py"]
+    named = run("check", "--output-format", "json", str(project / "generated"))
+    assert [Path(f["filename"]).name for f in json.loads(named.output)] == ["x.py"]

@@ -3,27 +3,26 @@
 from __future__ import annotations
 
 import ast
+import fnmatch
 import re
 import sys
-import fnmatch
 import traceback
 from pathlib import Path
 
 import libcst as cst
 
 from async_lint.catalog import Catalog
-from async_lint.checks import Rule, all_rules
+from async_lint.checks import DEFERRED_FIXES, Rule, all_rules
 from async_lint.config import Settings
 from async_lint.context import FileContext
 from async_lint.finding import FileResult, Finding, Report, error_result
+from async_lint.fixes import fix_info, nodes_to_place, source_lines
 from async_lint.index import Deferred, module_name_for
 from async_lint.positions import Span, spans
 from async_lint.resolve import Resolver
 from async_lint.source import SKIP_FILE, SourceError, decode, is_suppressed
 from async_lint.summarize import settle_lines, summarize
 from async_lint.walker import Facts, collect
-from async_lint.fixes import fix_info, nodes_to_place, source_lines
-from async_lint.checks import DEFERRED_FIXES
 
 STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"builtins"}
 
@@ -130,12 +129,12 @@ class Linter:
             return error_result(path, "AL001", f"cannot parse: {type(exc).__name__} (too deeply nested?)")
         result.parsed = True
         facts = collect(module)
-        module_name, is_package = module_name_for(Path(path))
-        resolver = Resolver(facts, self.catalog, module_name, project_lookup=self.project_type, is_package=is_package)
-        ctx = FileContext(path, module, facts, resolver, self.catalog, settings=self.settings)
+        ctx = self.context(path, facts)
         ctx.local_summary = self.summarize(ctx, result)
         if self.needs_index:
-            result.summary = summarize(facts, resolver, self.catalog, path, module_name, is_package, self.is_project)
+            resolver = ctx.resolver
+            result.summary = summarize(facts, resolver, self.catalog, path, resolver.module_name,
+                                       resolver.is_package, self.is_project)
             result.summary.shared = ctx.local_summary
         if summary_only:
             self.settle(result, facts, {})
@@ -183,15 +182,18 @@ class Linter:
             if item.locator < len(facts.calls)
         ]
         if any(item.fix for item, _ in confirmed):
-            module_name, is_package = module_name_for(Path(path))
-            resolver = Resolver(facts, self.catalog, module_name, project_lookup=self.project_type,
-                                is_package=is_package)
-            ctx = FileContext(path, module, facts, resolver, self.catalog, settings=self.settings)
+            ctx = self.context(path, facts)
             for report, (item, _) in zip(reports, confirmed):
                 if item.fix:
                     report.fix = DEFERRED_FIXES[item.fix](report.node, facts.calls[item.locator][1], ctx)
         self.place(result, facts, source.text, reports)
         return result
+
+    def context(self, path: str, facts: Facts) -> FileContext:
+        """What the checks of one file see: its facts, a resolver that knows its module, the catalog."""
+        module_name, is_package = module_name_for(Path(path))
+        resolver = Resolver(facts, self.catalog, module_name, project_lookup=self.project_type, is_package=is_package)
+        return FileContext(path, facts.module, facts, resolver, self.catalog, settings=self.settings)
 
     def project_type(self, qualified: str) -> str | None:
         """A project class instantiated here is typed by its qualified name; the index knows its methods."""

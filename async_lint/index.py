@@ -130,9 +130,9 @@ class ProjectIndex:
         self.paths: dict[str, str] = {}  # function qualname -> file path
         self._shared: dict[str, set[str]] = {}
         self.awaited: set[str] = set()
+        self._chains: dict[str, list[str] | None] = {}
         for summary in summaries:
             self.add(summary)
-        self._chains: dict[str, list[str] | None] = {}
 
     def add(self, summary: ModuleSummary) -> None:
         self.modules[summary.module] = summary
@@ -141,6 +141,7 @@ class ProjectIndex:
             self.paths[qualname] = summary.path
         self.classes.update(summary.classes)
         self.awaited |= summary.awaited
+        self._chains: dict[str, list[str] | None] = {}  # a new module can complete any chain
         for key, values in summary.shared.items():
             self._shared.setdefault(key, set()).update(values)
 

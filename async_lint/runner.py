@@ -286,6 +286,20 @@ def lint_paths(paths: list[str], settings: Settings, jobs: int | None = None,
     return results
 
 
+def _confirmed(result: FileResult, index: ProjectIndex) -> list[tuple]:
+    """The file's deferred findings the index confirms, with their messages; the questions are then spent."""
+    confirmed = [(item, message) for item in result.deferred if (message := index.resolve(item)) is not None]
+    result.deferred = []
+    return confirmed
+
+
+def _drop_fixes_of_awaited(findings: list, index: ProjectIndex) -> None:
+    """A function something in the project awaits must stay `async def`: no fix that drops `async`."""
+    for finding in findings:
+        if finding.fix is not None and finding.fix.unless_awaited in index.awaited:
+            finding.fix = None
+
+
 def lint_single(linter: "Linter", path: str, data: bytes) -> FileResult:
     """One file, with the project pass over that file alone (the flake8 plugin's single-file mode): its own
     coroutines and helpers are known, other modules are not."""
@@ -295,8 +309,7 @@ def lint_single(linter: "Linter", path: str, data: bytes) -> FileResult:
     try:
         result = linter.lint_bytes(path, data)
         if result.summary is not None and result.deferred:
-            index = ProjectIndex([result.summary], linter.settings.helper_depth)
-            confirmed = [(item, message) for item in result.deferred if (message := index.resolve(item)) is not None]
+            confirmed = _confirmed(result, ProjectIndex([result.summary], linter.settings.helper_depth))
             if confirmed:
                 result.findings.extend(linter.place_confirmed(path, confirmed).findings)
                 result.findings.sort(key=lambda f: f.sort_key())
@@ -311,6 +324,12 @@ def _project_pass(results: list[FileResult], workers: _Workers, modules: dict[st
     by_path = {r.path: i for i, r in enumerate(results)}
     summaries = {r.summary.module: r.summary for r in results if r.summary is not None}
     index = ProjectIndex(list(summaries.values()), settings.helper_depth)
+
+    def index_all(fresh_results: list[FileResult]) -> None:
+        for fresh in fresh_results:
+            if fresh.summary is not None:
+                summaries[fresh.summary.module] = fresh.summary
+                index.add(fresh.summary)
 
     # 1b-1: files that name a project coroutine but were skipped by the byte pre-filter (AL201 in sync code).
     if settings.enabled & {"AL201", "AL206"}:
@@ -327,11 +346,10 @@ def _project_pass(results: list[FileResult], workers: _Workers, modules: dict[st
             called, imported = r.words
             if any(not wanted_names[name].isdisjoint(imported) for name in called.intersection(wanted_names)):
                 again.append((r.path, True, False))
-        for fresh in workers.map(again):
+        relinted = workers.map(again)
+        for fresh in relinted:
             results[by_path[fresh.path]] = fresh
-            if fresh.summary is not None:
-                summaries[fresh.summary.module] = fresh.summary
-                index.add(fresh.summary)
+        index_all(relinted)
 
     # 1b-2: modules that deferred questions name but nobody parsed yet (files of the package that were not
     # linted, or skipped by the pre-filter), and for AL107 the modules reached by helper chains.
@@ -339,10 +357,7 @@ def _project_pass(results: list[FileResult], workers: _Workers, modules: dict[st
     asked = {d.target for r in results for d in r.deferred if d.kind in ("coroutine", "callable")}
     wanted_modules = {m: modules[m] for t in asked if (m := _module_of(t, modules)) and m not in attempted}
     if wanted_modules:
-        for fresh in workers.map([(path, True, True) for path in wanted_modules.values()]):
-            if fresh.summary is not None:
-                summaries[fresh.summary.module] = fresh.summary
-                index.add(fresh.summary)
+        index_all(workers.map([(path, True, True) for path in wanted_modules.values()]))
         attempted.update(wanted_modules)
     if "AL107" in settings.enabled:
         frontier = {d.target for r in results for d in r.deferred if d.kind == "blocking-helper"}
@@ -363,30 +378,21 @@ def _project_pass(results: list[FileResult], workers: _Workers, modules: dict[st
                     next_frontier.add(target)  # ask again once its module is known
             if not wanted and not next_frontier - seen:
                 break
-            for fresh in workers.map([(path, True, True) for path in wanted.values()]):
-                if fresh.summary is not None:
-                    summaries[fresh.summary.module] = fresh.summary
-                    index.add(fresh.summary)
+            index_all(workers.map([(path, True, True) for path in wanted.values()]))
             attempted.update(wanted)  # parsed, or failed to: never asked for again
             seen -= {t for t in next_frontier if _module_of(t, modules) in wanted}
             frontier = next_frontier
-        index._chains.clear()
 
     # 2: confirm the deferred findings; only files with confirmed ones are read again, to place them.
     to_place: list[tuple[str, list]] = []
     for r in results:
-        for finding in r.findings:
-            if finding.fix is not None and finding.fix.unless_awaited in index.awaited:
-                finding.fix = None  # something in the project awaits it: it must stay `async def`
-        confirmed = [(item, message) for item in r.deferred if (message := index.resolve(item)) is not None]
-        r.deferred = []
+        _drop_fixes_of_awaited(r.findings, index)
+        confirmed = _confirmed(r, index)
         if confirmed:
             to_place.append((r.path, confirmed))
     for placed in workers.place(to_place):
         r = results[by_path[placed.path]]
-        for finding in placed.findings:
-            if finding.fix is not None and finding.fix.unless_awaited in index.awaited:
-                finding.fix = None
+        _drop_fixes_of_awaited(placed.findings, index)
         r.findings.extend(placed.findings)
         r.internal_errors += placed.internal_errors
         for code, count in placed.suppressed.items():

@@ -15,6 +15,7 @@ from typing import Callable, Iterator, Sequence
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
+from async_lint.checks._util import is_path_operation
 from async_lint.finding import Edit, FixInfo
 from async_lint.positions import Span
 from async_lint.walker import Facts, dotted_name
@@ -506,18 +507,6 @@ def _overlaps(a: tuple[int, int] | tuple[int, int, str], b: tuple[int, int]) -> 
 
 
 # ------------------------------------------------------------------------------------------- shared fixes
-
-_ROUTE_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "trace", "api_route"}
-
-
-def is_path_operation(node: cst.FunctionDef) -> bool:
-    """`@app.get(...)`, `@router.post(...)`, `@app.api_route(...)` (websockets excluded: they must stay async)."""
-    for decorator in node.decorators:
-        expr = decorator.decorator
-        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in _ROUTE_METHODS:
-            return True
-    return False
-
 
 def dependency_names(ctx) -> set[str]:
     """Names passed to `Depends(...)` / `Security(...)` in this file (FastAPI dependencies)."""

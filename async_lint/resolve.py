@@ -20,7 +20,7 @@ BUILTINS = frozenset(dir(builtins))
 _MAX_DEPTH = 12
 
 
-def _is_none(node: cst.BaseExpression | None) -> bool:
+def is_none(node: cst.BaseExpression | None) -> bool:
     return isinstance(node, cst.Name) and node.value == "None"
 
 
@@ -74,7 +74,7 @@ class Resolver:
         imported = {payload for kind, payload in bindings if kind == "import"}
         others = [b for b in bindings if b[0] != "import"]
         # `try: import x / except ImportError: x = None` still means the module.
-        others = [b for b in others if not (b[0] == "assign" and _is_none(b[1]))]
+        others = [b for b in others if not (b[0] == "assign" and is_none(b[1]))]
         if len(imported) == 1 and not others:
             return self._absolute(next(iter(imported)))
         if not imported and self.module_name and owner.kind != "class" and all(
@@ -110,10 +110,10 @@ class Resolver:
                     continue
                 return None
             if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
-                if _is_none(node.right):
+                if is_none(node.right):
                     node = node.left
                     continue
-                if _is_none(node.left):
+                if is_none(node.left):
                     node = node.right
                     continue
                 return None
@@ -166,7 +166,7 @@ class Resolver:
         owner, bindings = found
         types = set()
         for binding in bindings:
-            if binding[0] == "assign" and _is_none(binding[1]):
+            if binding[0] == "assign" and is_none(binding[1]):
                 continue
             if binding[0] in ("import", "def", "class"):
                 return None
@@ -187,12 +187,12 @@ class Resolver:
         types = set()
         for kind, payload, method_scope in assigned:
             if kind == "assign":
-                if _is_none(payload):
+                if is_none(payload):
                     continue
                 typed = self.type_of(payload, method_scope or cls, depth + 1)
             elif kind == "ann":
                 typed = self.annotation_type(payload[0], method_scope or cls.parent or cls)
-                if typed is None and payload[1] is not None and not _is_none(payload[1]):
+                if typed is None and payload[1] is not None and not is_none(payload[1]):
                     typed = self.type_of(payload[1], method_scope or cls, depth + 1)
             else:
                 typed = None

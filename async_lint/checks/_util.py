@@ -11,16 +11,13 @@ from typing import Any, Iterable, Iterator
 import libcst as cst
 
 from async_lint.context import FileContext
+from async_lint.resolve import is_none  # noqa: F401  (re-exported for the checks)
 from async_lint.walker import Scope, children, dotted_name
 
 NESTED_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 
 # Frameworks whose decorators and route registrations the checks recognise.
 ROUTE_METHODS = frozenset({"get", "post", "put", "delete", "patch", "options", "head", "trace", "api_route", "route"})
-
-
-def is_none(node: cst.CSTNode | None) -> bool:
-    return isinstance(node, cst.Name) and node.value == "None"
 
 
 def keyword(call: cst.Call, name: str) -> cst.Arg | None:

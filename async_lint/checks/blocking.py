@@ -8,6 +8,7 @@ import libcst as cst
 
 from async_lint.catalog import ApiEntry, Catalog
 from async_lint.checks import Rule
+from async_lint.checks._util import keyword as keyword_arg, positional
 from async_lint.context import FileContext
 from async_lint.finding import Report
 from async_lint.fixes import FixSpec, ImportNeed, awaited, drop_async_fix, in_generator_expression, to_thread
@@ -17,12 +18,12 @@ from async_lint.walker import Scope, dotted_name
 
 def is_nonblocking_form(call: cst.Call, keyword: str, position: int) -> bool:
     """`q.get(block=False)`, `q.get(False)`, `lock.acquire(blocking=False)`."""
-    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == keyword:
-            return isinstance(arg.value, cst.Name) and arg.value.value == "False"
-    if len(positional) > position:
-        value = positional[position].value
+    named = keyword_arg(call, keyword)
+    if named is not None:
+        return isinstance(named.value, cst.Name) and named.value.value == "False"
+    args = positional(call)
+    if len(args) > position:
+        value = args[position].value
         return isinstance(value, cst.Name) and value.value == "False"
     return False
 

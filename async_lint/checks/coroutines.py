@@ -11,6 +11,7 @@ from typing import Iterator
 import libcst as cst
 
 from async_lint.checks import DEFERRED_FIXES, Rule
+from async_lint.checks._util import positional
 from async_lint.context import FileContext
 from async_lint.finding import Report
 from async_lint.fixes import FixSpec, ImportNeed, awaited, in_generator_expression, spread_call
@@ -223,10 +224,10 @@ class CoroutineRules(Rule):
                 entry = {"position": 1}
             else:
                 return
-        positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
-        if len(positional) <= entry["position"]:
+        args = positional(call)
+        if len(args) <= entry["position"]:
             return
-        inner = positional[entry["position"]].value
+        inner = args[entry["position"]].value
         if not isinstance(inner, cst.Call):
             return
         inner_callee = ctx.callee(inner, scope)

@@ -262,9 +262,7 @@ def spelled(facts: Facts, qualified: str, import_name: bool = False) -> tuple[st
 
 def indentation(node: cst.CSTNode, facts: Facts) -> str:
     """The indentation of the line where statement `node` starts."""
-    module = facts.module
-    return "".join(reversed([a.indent if a.indent is not None else module.default_indent
-                             for a in facts.ancestors(node) if isinstance(a, cst.IndentedBlock)]))
+    return "".join(_block_indents(node, facts))
 
 
 # ------------------------------------------------------------------------------------------- imports
@@ -349,14 +347,20 @@ def nodes_to_place(module: cst.Module, fix: FixSpec) -> list[cst.CSTNode]:
     return nodes
 
 
+def _block_indents(original: cst.CSTNode, facts: Facts) -> list[str]:
+    """The indentation tokens of the blocks around `original`, outermost first, as codegen keeps them."""
+    module = facts.module
+    indents = [a.indent if a.indent is not None else module.default_indent
+               for a in facts.ancestors(original) if isinstance(a, cst.IndentedBlock)]
+    return list(reversed(indents))
+
+
 def code_in_place(node: cst.CSTNode, original: cst.CSTNode, facts: Facts) -> str:
     """libcst's code for `node` as it will stand where `original` is: indented lines inside brackets follow the
     enclosing blocks' indentation (`module.code_for_node` would generate them at column 0)."""
     module = facts.module
-    indents = [a.indent if a.indent is not None else module.default_indent
-               for a in facts.ancestors(original) if isinstance(a, cst.IndentedBlock)]
     state = CodegenState(default_indent=module.default_indent, default_newline=module.default_newline)
-    state.indent_tokens = list(reversed(indents))
+    state.indent_tokens = _block_indents(original, facts)
     node._codegen(state)
     return "".join(state.tokens)
 
@@ -408,10 +412,8 @@ def syntactic_code_in_place(node: cst.CSTNode, original: cst.CSTNode, facts: Fac
     """Like `code_in_place`, but only the node's syntactic range: a statement without its leading lines,
     indentation and what ends its last line (which stay in the file, outside the range being replaced)."""
     module = facts.module
-    indents = [a.indent if a.indent is not None else module.default_indent
-               for a in facts.ancestors(original) if isinstance(a, cst.IndentedBlock)]
     state = _Slicer(module.default_indent, module.default_newline, node)
-    state.indent_tokens = list(reversed(indents))
+    state.indent_tokens = _block_indents(original, facts)
     node._codegen(state)
     start, end = state.range or state.marks[id(node)]
     return "".join(state.tokens)[start:end]

@@ -97,13 +97,14 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
     fmt = output_format or "full"
     show_progress = wants_progress(len(files), "statistics" if statistics else fmt, quiet)
     outcome = None
+    run_warnings: list[str] = []  # about the run itself (an ignored cache), said once it is over
     if fix or diff:
         from async_lint.fixer import run_fixes, unified_diff, write_atomically  # libcst: only when fixing
 
         # --diff writes nothing at all, not even the cache.
         with progress_bar(len(files), show_progress) as advance:
             outcome = run_fixes(files, settings, unsafe_fixes, jobs, use_cache=not (no_cache or diff),
-                                progress=advance, walked=walked)
+                                progress=advance, walked=walked, on_warning=run_warnings.append)
         results = outcome.results
         if diff:
             for path in sorted(outcome.fixed):
@@ -117,7 +118,10 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
             err.print(f"[yellow]warning:[/] {escape(display_path(path))}: {escape(problem)}", markup=True)
     else:
         with progress_bar(len(files), show_progress) as advance:
-            results = lint_paths(files, settings, jobs, progress=advance, use_cache=not no_cache, walked=walked)
+            results = lint_paths(files, settings, jobs, progress=advance, use_cache=not no_cache, walked=walked,
+                                 on_warning=run_warnings.append)
+    for warning in run_warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}", markup=True)
 
     findings: list[Finding] = []
     suppressed: Counter = Counter()

@@ -81,8 +81,9 @@ def fix_round(result: FileResult, data: bytes, unsafe: bool) -> tuple[bytes | No
 
 
 def run_fixes(paths: list[str], settings: Settings, unsafe: bool, jobs: int | None,
-              use_cache: bool = False, progress=None, walked=()) -> FixOutcome:
-    results = lint_paths(paths, settings, jobs, progress=progress, use_cache=use_cache, walked=walked)
+              use_cache: bool = False, progress=None, walked=(), on_warning=None) -> FixOutcome:
+    results = lint_paths(paths, settings, jobs, progress=progress, use_cache=use_cache, walked=walked,
+                         on_warning=on_warning)
     outcome = FixOutcome(results)
     overlay: dict[str, bytes] = {}
     position = {r.path: i for i, r in enumerate(results)}

@@ -66,7 +66,7 @@ class RuleDoc:
 PEER_CODES: dict[str, tuple[str, ...]] = {
     "AL101": ("ASYNC251",),  # time.sleep()
     "AL102": ("ASYNC210",),  # blocking HTTP call
-    "AL103": ("ASYNC230",),  # blocking open() / file I/O
+    "AL103": ("ASYNC230", "ASYNC240"),  # blocking open(); os.path / pathlib file I/O
     "AL104": ("ASYNC220", "ASYNC221", "ASYNC222"),  # blocking subprocess / os.wait
     "AL106": ("ASYNC250",),  # blocking input()
     "AL202": ("RUF006", "ASYNC300"),  # create_task() result not kept

@@ -273,3 +273,27 @@ def test_preview_must_be_a_boolean(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.async-lint]\npreview = "yes"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="`preview` must be true or false"):
         build_settings([tmp_path], None, Overrides())
+
+
+# -- the flake8 plugin -------------------------------------------------------------------------------------------------
+def test_flake8_plugin_options(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "app.py").write_text("import time\n\nasync def f():\n    time.sleep(1)  # noqa: ASYNC251\n"
+                                     "    time.sleep(2)\n", encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n', encoding="utf-8")  # the project root
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "helpers.py").write_text("import time\n\nasync def wait():\n    time.sleep(1)\n",
+                                                   encoding="utf-8")
+
+    def flake8(*args: str) -> list[str]:
+        proc = subprocess.run([sys.executable, "-m", "flake8", "--select", "AL", "--format=%(path)s:%(row)d:%(code)s",
+                               *args, "."], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert proc.returncode in (0, 1), proc.stderr
+        return sorted(proc.stdout.split())
+
+    assert flake8() == ["./app.py:5:AL101"]
+    assert flake8("--disable-noqa") == ["./app.py:4:AL101", "./app.py:5:AL101"]
+    assert flake8("--async-lint-extend-test-select", "AL1", "--async-lint-preview") == [
+        "./app.py:5:AL101", "./tests/helpers.py:4:AL101"]

@@ -19,6 +19,7 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
 from async_lint.catalog import Catalog, RuleDoc, catalog_dir, load_catalog  # noqa: E402
+from async_lint.config import DEFAULT_TEST_SELECT  # noqa: E402
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -79,9 +80,11 @@ def render_rule(rule: RuleDoc) -> list[str]:
     enabled = {"always": "always reported", "on": "yes", "off": "no (enable it with `extend-select`)"}
     base = "always" if rule.family == "AL0" else "on" if rule.default else "off"
     out += [f"**Enabled by default:** {enabled[base]}", ""]
+    if rule.family != "AL0" and not rule.code.startswith(DEFAULT_TEST_SELECT):
+        out += ["**In test files:** not run by default (opt in with `extend-test-select`).", ""]
     if rule.peer_codes:
-        peers = ", ".join(f"`{code}`" for code in rule.peer_codes)
-        out += [f"**Peer codes:** a `# noqa` naming {peers} (ruff / flake8-async's code for this pitfall) silences "
+        peers = " or ".join(f"`{code}`" for code in rule.peer_codes)
+        out += [f"**Peer codes:** a `# noqa` naming {peers} (what ruff / flake8-async call this pitfall) silences "
                 "it too.", ""]
     return out
 

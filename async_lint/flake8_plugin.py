@@ -2,8 +2,10 @@
 
 Registered in the `flake8.extension` entry-point group as `AL`. Each file is linted on its own (the project index
 covers just that file). flake8 owns everything around the findings: `# noqa` comments, `--select`/`--ignore`,
-per-file-ignores and the output format, so the plugin hands every finding over unfiltered by noqa. A file that
-libcst cannot read or parse yields nothing: flake8 reports its own E902/E999 for it.
+per-file-ignores and the output format, so the plugin hands every finding over unfiltered by noqa, except lines
+silenced with a peer linter's code for the same pitfall (`# noqa: ASYNC251` for AL101), which flake8 cannot know
+(flake8's --disable-noqa shows those too). A file that libcst cannot read or parse yields nothing: flake8 reports
+its own E902/E999 for it.
 
 Which rules run follows async-lint's configuration, found like `async-lint check` finds it (the nearest
 `pyproject.toml` with `[tool.async-lint]`), adjusted by the `--async-lint-*` options, which flake8 also reads from

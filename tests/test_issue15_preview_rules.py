@@ -95,3 +95,10 @@ def test_al706_a_fixture_name_defined_twice_differently_is_not_trusted(tmp_path)
     other = "import pytest\n\n@pytest.fixture\ndef ac():\n    return object()\n"
     files = {"a/conftest.py": CONFTEST, "b/conftest.py": other, "b/test_ws.py": TESTS}
     assert lint_tree(tmp_path, files, "AL706") == []
+
+
+def test_al502_not_in_tests_that_provoke_races(tmp_path):
+    race = ("import asyncio\n\nasync def test_race(update):\n"
+            "    await asyncio.gather(update(), update(), return_exceptions=True)\n")
+    assert lint_tree(tmp_path, {"tests/test_race.py": race, "app/jobs.py": race}, "AL502") == [
+        ("app/jobs.py", "AL502")]

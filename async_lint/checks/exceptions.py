@@ -9,7 +9,8 @@ return_exceptions=True)`, or the same wait in an `except`/`finally` block).
 AL503: a task stored in a local name or a `self._x` attribute that nothing ever reads again: it is never awaited,
 cancelled or given a done-callback, so its exception is only logged ("Task exception was never retrieved") when
 it is garbage-collected. Any read of the name (or, for attributes, of `._x` anywhere in the module, or the string
-"_x") counts as handling it. A task not stored at all is AL202's.
+"_x") counts as handling it. A task not stored at all is AL202's; `_ = create_task(...)`, which AL202 does not
+see, is reported here (nothing keeps it, nothing reads its exception).
 """
 
 from __future__ import annotations

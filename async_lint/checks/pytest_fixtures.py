@@ -247,11 +247,15 @@ class TestSetups(Rule):
     @staticmethod
     def _no_thread_check(value: cst.BaseExpression) -> bool:
         """`connect_args={"check_same_thread": False}` (a dict literal, or `dict(check_same_thread=False)`)."""
+        def false(node: cst.BaseExpression) -> bool:
+            return isinstance(node, cst.Name) and node.value == "False"
+
         if isinstance(value, cst.Dict):
             return any(isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString)
-                       and e.key.evaluated_value == "check_same_thread" for e in value.elements)
+                       and e.key.evaluated_value == "check_same_thread" and false(e.value) for e in value.elements)
         if isinstance(value, cst.Call) and dotted_name(value.func) == "dict":
-            return keyword(value, "check_same_thread") is not None
+            arg = keyword(value, "check_same_thread")
+            return arg is not None and false(arg.value)
         return False
 
     def _pool_fix(self, ctx: FileContext, call: cst.Call, connect_args: cst.Arg | None) -> FixSpec | None:
@@ -261,8 +265,8 @@ class TestSetups(Rule):
             return None  # connect_args we cannot extend safely
         facts = ctx.facts
         direct = local_name(facts, "sqlalchemy.StaticPool")
-        found = (direct, []) if direct is not None else spelled(facts, "sqlalchemy.pool.StaticPool",
-                                                                 import_name=True)
+        found = (direct, []) if direct is not None else \
+            spelled(facts, "sqlalchemy.pool.StaticPool", import_name=True)
         if found is None:
             return None
         written, imports = found

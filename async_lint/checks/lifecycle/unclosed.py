@@ -1,6 +1,5 @@
-"""AL401-AL406: clients, sessions and pools that are never closed, built per request, or built the old way.
+"""AL401/AL402: what happens to each constructed client or session.
 
-AL401/AL402 follow what happens to each constructed resource:
   * used as a context manager (`async with X() as c`, `c = X(); async with c:`), closed in a `finally`, handed on
     (returned, stored in a container, given to a class or an exit stack), or registered as a callback
     (`stack.push_async_callback(c.aclose)`): fine;
@@ -19,17 +18,14 @@ from typing import Any, Iterator
 import libcst as cst
 
 from async_lint.checks import Rule
-from async_lint.checks._util import (
-    NESTED_SCOPES, imports_module, is_none, is_path_operation, keyword, positional, table, table_names, tail, walk,
-)
+from async_lint.checks._util import NESTED_SCOPES, is_none, keyword, table, table_names, tail, walk
+from async_lint.checks.lifecycle.wrap_fix import wrap_fix
 from async_lint.context import FileContext
 from async_lint.finding import Report
-from async_lint.fixes import FixSpec, ImportNeed, local_name, name_taken, remove_arg
 from async_lint.walker import Scope, dotted_name
 
 CLOSED_KEY = "closed-attributes"  # tails of receivers closed somewhere: `_client` for `self._client.aclose()`
 CLOSED_TEXT_KEY = "closed-receivers"  # their dotted text: `self._client`, `app.state.http`
-DEPENDENCIES_KEY = "fastapi-dependencies"  # names of functions used in Depends(...) / Security(...)
 
 # What the analysis of one local name found.
 MANAGED, CLOSED, ESCAPED, YIELDED, CLOSED_UNSAFE, CLOSED_ON_ERROR, STORED = (
@@ -283,7 +279,7 @@ class UnclosedResource(Rule):
         else:
             message = f"the {what} `{name}` is never closed: its connections leak until garbage collection"
             suggestion = f"use `{usage.with_} {usage.written} as {name}:` (or `finally: {usage.await_}{name}.{close}`)"
-            yield Report(code, call, message, suggestion, fix=_wrap_fix(ctx, call, func, name, usage, closeables))
+            yield Report(code, call, message, suggestion, fix=wrap_fix(ctx, call, func, name, usage, closeables))
             return
         yield Report(code, call, message, suggestion)
 
@@ -343,251 +339,3 @@ class UnclosedResource(Rule):
                 continue
             return "use", ""
         return "use", ""
-
-
-def _wrap_fix(ctx: FileContext, call: cst.Call, func: Scope, name: str, usage: _Usage,
-              closeables: _Closeables) -> FixSpec | None:
-    """AL401/AL402: `name = X(...)` followed by its uses -> `async with X(...) as name:` (`with` for a sync
-    resource) around the rest of the block (unsafe: that code moves into the block, and what it made from the
-    resource, such as a response, no longer outlives it).
-
-    Only the simple pattern: a plain assignment alone on its line, in the function's own code (not a lambda,
-    not an `async` resource in a sync `def`), the name bound nowhere else, and every other occurrence of the
-    name in the statements that follow in the same block, used through its attributes (`client.get(...)`)
-    outside nested functions and classes, not closed or entered by hand, and none of its methods or their
-    un-awaited results returned or yielded (`return client.stream(...)`)."""
-    facts = ctx.facts
-    assign = facts.parent_of(call)
-    if not (isinstance(assign, cst.Assign) and assign.value is call and len(assign.targets) == 1):
-        return None
-    target = assign.targets[0].target
-    line = facts.parent_of(assign)
-    block = facts.parent_of(line)
-    if not (isinstance(target, cst.Name) and isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1
-            and isinstance(block, cst.IndentedBlock)):
-        return None
-    function = func.node
-    if not isinstance(function, cst.FunctionDef) or (usage.is_async and function.asynchronous is None):
-        return None
-    if len(func.bindings.get(name, ())) != 1:
-        return None
-    index = next(i for i, statement in enumerate(block.body) if statement is line)
-    rest = block.body[index + 1:]
-    if not rest:
-        return None
-    following = {id(statement) for statement in rest}
-    manual = closeables.close_names | closeables.enter_names
-    for node in walk(function.body, into_nested=True):
-        if not isinstance(node, cst.Name) or node.value != name or node is target:
-            continue
-        parent = facts.parent_of(node)
-        if isinstance(parent, cst.Attribute) and parent.attr is node:
-            continue  # `other.client`: not this name
-        if isinstance(parent, cst.Arg) and parent.keyword is node:
-            continue  # `f(client=...)`: a keyword, not this name
-        if not (isinstance(parent, cst.Attribute) and parent.value is node) or parent.attr.value in manual:
-            return None
-        if _handed_out(facts, parent):
-            return None
-        if not _inside_following(facts, node, block, following):
-            return None
-    item = cst.WithItem(item=call, asname=cst.AsName(name=cst.Name(name)))
-    body = cst.IndentedBlock(body=list(rest), header=line.trailing_whitespace, indent=block.indent)
-    wrapped = cst.With(items=[item], body=body, leading_lines=line.leading_lines,
-                       asynchronous=cst.Asynchronous() if usage.is_async else None)
-    new_block = block.with_changes(body=[*block.body[:index], wrapped])
-    return FixSpec(f"Wrap the code that uses `{name}` in `{usage.with_} ... as {name}:`", "unsafe",
-                   replacements=[(block, new_block)])
-
-
-def _inside_following(facts: Any, node: cst.CSTNode, block: cst.IndentedBlock, following: set[int]) -> bool:
-    """Is `node` inside one of the statements `following` of `block`, outside nested functions and classes?"""
-    child: cst.CSTNode = node
-    for ancestor in facts.ancestors(node):
-        if ancestor is block:
-            return id(child) in following
-        if isinstance(ancestor, NESTED_SCOPES):
-            return False
-        child = ancestor
-    return False
-
-
-def _handed_out(facts: Any, attribute: cst.Attribute) -> bool:
-    """`return client.stream(...)`, `yield client.get`: what is returned or yielded is the resource's method or
-    the un-awaited result of calling it, which needs the resource after the block closes it."""
-    parent = facts.parent_of(attribute)
-    if isinstance(parent, cst.Call) and parent.func is attribute:
-        parent = facts.parent_of(parent)
-    if isinstance(parent, cst.From):
-        parent = facts.parent_of(parent)
-    return isinstance(parent, (cst.Return, cst.Yield))
-
-
-# ---------------------------------------------------------------------------------------------------- AL403
-class ClientPerRequest(Rule):
-    codes = ("AL403",)
-
-    def summarize(self, ctx: FileContext) -> dict[str, set[str]]:
-        names: set[str] = set()
-        for call, scope in ctx.facts.calls:
-            callee = ctx.callee(call, scope) or ""
-            if not callee.startswith("fastapi.") or tail(callee) not in ("Depends", "Security"):
-                continue
-            arg = keyword(call, "dependency")
-            args = positional(call)
-            target = arg.value if arg is not None else (args[0].value if args else None)
-            text = dotted_name(target) if target is not None else None
-            if text:
-                names.add(tail(text))
-        return {DEPENDENCIES_KEY: names}
-
-    def check(self, ctx: FileContext) -> Iterator[Report]:
-        kinds: dict[str, str] = {}
-        for entry in table(ctx, "per-request"):
-            for name in entry.get("types", ()):
-                kinds[name] = entry["what"]
-        is_web = imports_module(ctx, ("fastapi", "starlette"))
-        dependencies: set[str] | None = None
-        where: dict[int, str | None] = {}
-        for call, scope in ctx.facts.calls:
-            func = scope.function
-            if func is None or not isinstance(func.node, cst.FunctionDef):
-                continue
-            key = id(func.node)
-            if key not in where:
-                label = is_path_operation(func.node) if is_web else None
-                if label is None:
-                    if dependencies is None:
-                        dependencies = ctx.shared(DEPENDENCIES_KEY)
-                    if func.name in dependencies and func.parent is not None and func.parent.kind != "function":
-                        label = f"dependency `{func.name}`"
-                else:
-                    label = f"path operation `{label}`"
-                where[key] = label
-            label = where[key]
-            if label is None:
-                continue
-            typed = ctx.type_of(call, scope)
-            what = kinds.get(typed or "")
-            if what is None:
-                continue
-            shown = dotted_name(call.func) or typed
-            yield Report(
-                "AL403", call,
-                f"a new {what} (`{shown}`) is built on every request in the {label}: its connection pool is "
-                f"thrown away after each request",
-                "create one instance in the lifespan handler and share it (`app.state`, or a dependency that "
-                "returns it)",
-            )
-
-
-# ---------------------------------------------------------------------------------------------------- AL405
-class DeprecatedAioredis(Rule):
-    codes = ("AL405",)
-
-    def check(self, ctx: FileContext) -> Iterator[Report]:
-        modules = {entry["module"]: entry for entry in table(ctx, "deprecated-modules")}
-        for node, _ in ctx.facts.imports:
-            if any(isinstance(a, (cst.ExceptHandler, cst.ExceptStarHandler)) for a in ctx.facts.ancestors(node)):
-                continue  # `except ImportError: import aioredis`: a fallback for old environments
-            if isinstance(node, cst.Import):
-                for alias in node.names:
-                    name = dotted_name(alias.name) or ""
-                    entry = modules.get(name.split(".", 1)[0])
-                    if entry is None:
-                        continue
-                    asname = alias.asname.name.value if alias.asname is not None and isinstance(
-                        alias.asname.name, cst.Name) else None
-                    if "." not in name:
-                        replacement = entry["replacement"].format(name=asname or name)
-                    else:
-                        replacement = _submodule_import(entry, name, asname)
-                    report = self._report(node, name, replacement)
-                    if "." not in name and len(node.names) == 1 and _same_names(ctx, asname or name, entry):
-                        report.fix = FixSpec(f"Replace with `{replacement}`", "safe",
-                                             replacements=[(node, replacement)])
-                    yield report
-                    break
-            elif not node.relative and node.module is not None:
-                name = dotted_name(node.module) or ""
-                entry = modules.get(name.split(".", 1)[0])
-                if entry is not None:
-                    rest = name.split(".", 1)[1] if "." in name else ""
-                    target = entry["submodules"].get(rest, "redis.asyncio." + rest) if rest else "redis.asyncio"
-                    report = self._report(node, name, f"from {target} import ...")
-                    names = entry["same-names"]
-                    if not rest and not isinstance(node.names, cst.ImportStar) and all(
-                            dotted_name(alias.name) in names for alias in node.names):
-                        report.fix = FixSpec(f"Import from `{target}`", "safe", replacements=[
-                            (node.module, cst.parse_expression(target))])
-                    yield report
-
-    @staticmethod
-    def _report(node: cst.CSTNode, name: str, replacement: str) -> Report:
-        return Report("AL405", node,
-                      f"`{name}` is deprecated: aioredis is unmaintained and was merged into redis-py as "
-                      f"`redis.asyncio` (the last aioredis breaks on Python 3.11)",
-                      f"use `{replacement}` (same API, redis>=4.2)")
-
-
-def _submodule_import(entry: dict[str, Any], name: str, asname: str | None) -> str:
-    rest = name.split(".", 1)[1]
-    module = entry["submodules"].get(rest, f"redis.asyncio.{rest}")
-    return f"import {module}" + (f" as {asname}" if asname else "")
-
-
-def _same_names(ctx: FileContext, bound: str, entry: dict[str, Any]) -> bool:
-    """Does every `aioredis.X` of the file name something `redis.asyncio` has too (aioredis 2's API; not 1.x's
-    `create_redis_pool`, nor submodules such as `aioredis.exceptions`)?"""
-    names = entry["same-names"]
-    for node in walk(ctx.module, into_nested=True):
-        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == bound:
-            if node.attr.value not in names:
-                return False
-    return True
-
-
-# ---------------------------------------------------------------------------------------------------- AL406
-class SessionmakerForAsyncSession(Rule):
-    codes = ("AL406",)
-
-    def check(self, ctx: FileContext) -> Iterator[Report]:
-        sync = table_names(ctx, "session-factories", "sync")
-        async_classes = table_names(ctx, "session-factories", "async-classes")
-        for call, scope in ctx.facts.calls:
-            if ctx.callee(call, scope) not in sync:
-                continue
-            arg = keyword(call, "class_")
-            if arg is None or not isinstance(arg.value, (cst.Name, cst.Attribute)):
-                continue
-            cls = ctx.catalog.canonical_type(ctx.resolver.qualify(arg.value, scope))
-            if cls not in async_classes:
-                continue
-            yield Report("AL406", call,
-                         f"`{dotted_name(call.func)}(..., class_={dotted_name(arg.value)})` builds async sessions "
-                         f"with the sync factory: SQLAlchemy 2.0 has `async_sessionmaker` for that",
-                         "use `async_sessionmaker(...)` from `sqlalchemy.ext.asyncio` and drop `class_=`",
-                         fix=_async_sessionmaker_fix(ctx, call, arg))
-
-
-ASYNC_SESSIONMAKER = "sqlalchemy.ext.asyncio.async_sessionmaker"
-
-
-def _async_sessionmaker_fix(ctx: FileContext, call: cst.Call, arg: cst.Arg) -> FixSpec | None:
-    """`sessionmaker(engine, class_=AsyncSession, ...)` -> `async_sessionmaker(engine, ...)` (safe: the same
-    parameters, and `AsyncSession` is its default class), importing it in the file's style."""
-    parent = ctx.facts.parent_of(call)
-    outer = ctx.facts.parent_of(parent) if isinstance(parent, cst.Arg) else None
-    if isinstance(outer, cst.Call) and tail(dotted_name(outer.func) or "").endswith("scoped_session"):
-        return None  # scoped_session(async factory) would need async_scoped_session too
-    imports = []
-    name = local_name(ctx.facts, ASYNC_SESSIONMAKER)
-    if name is None:
-        name = "async_sessionmaker"
-        if name_taken(ctx.facts, name, ASYNC_SESSIONMAKER):
-            return None
-        imports = [ImportNeed("sqlalchemy.ext.asyncio", name)]
-    index = next(i for i, a in enumerate(call.args) if a is arg)
-    new = remove_arg(call, index).with_changes(func=cst.Name(name), lpar=[], rpar=[])
-    return FixSpec("Use `async_sessionmaker(...)` and drop `class_=`", "safe", replacements=[(call, new)],
-                   imports=imports)

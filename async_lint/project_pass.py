@@ -7,6 +7,7 @@ finding depends on. Phase 2 confirms or drops the deferred findings and places t
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from async_lint.config import Settings
@@ -52,8 +53,20 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
                 summaries[fresh.summary.module] = fresh.summary
                 index.add(fresh.summary)
 
+    named = set(by_path)
+    # Files of the package that were not named are parsed only when something needs them. Linting one file
+    # (pre-commit) must report what linting the folder (CI) reports for it: whatever a step below may need from
+    # the other files is parsed in both modes alike.
+    extra = {path: name for name, path in modules.items() if path not in named}
+
     # 1b-1: files that name a project coroutine but were skipped by the byte pre-filter (AL201 in sync code).
     if settings.enabled & {"AL201", "AL206"}:
+        # The modules such files import, when they were not named (a named module that defines a coroutine
+        # holds the trigger word `async` and was parsed).
+        imported_words = {word for r in results if not r.parsed and r.words is not None for word in r.words[1]}
+        wanted_extra = [path for path, name in extra.items()
+                        if name not in summaries and name.rsplit(".", 1)[-1].encode() in imported_words]
+        index_all(workers.map([(path, True, True) for path in wanted_extra]))
         # A module-level coroutine function called by name, whose module an import line names
         # (`from .db import save_order` ... `save_order(order)`).
         wanted_names: dict[bytes, set[bytes]] = {}
@@ -103,6 +116,27 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
             attempted.update(wanted)  # parsed, or failed to: never asked for again
             seen -= {t for t in next_frontier if _module_of(t, modules) in wanted}
             frontier = next_frontier
+
+    # 1b-4: files that may hold a fact a deferred finding or a fix depends on (AL401: a close of the same
+    # attribute anywhere; fixes that drop `async`: an await of the function anywhere), not parsed yet: named
+    # files the byte pre-filter skipped, and files of the package that were not named. Only files whose
+    # bytes hold the word are parsed, for their summary.
+    words = {d.target.partition("\0")[2] for r in results for d in r.deferred if d.kind == "unless-shared"}
+    words |= {f.fix.unless_awaited for r in results for f in r.findings
+              if f.fix is not None and f.fix.unless_awaited}
+    words.discard("")
+    if words:
+        pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(words)) + rb")\b")
+        unparsed = [r.path for r in results if r.summary is None]
+        unparsed += [path for path, name in extra.items() if name not in attempted and name not in summaries]
+        wanted_files = []
+        for path in unparsed:
+            try:
+                if pattern.search(workers.read(path)):
+                    wanted_files.append(path)
+            except OSError:
+                continue
+        index_all(workers.map([(path, True, True) for path in wanted_files]))
 
     # 2: confirm the deferred findings; only files with confirmed ones are read again, to place them.
     to_place: list[tuple[str, list]] = []

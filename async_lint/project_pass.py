@@ -121,7 +121,8 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
     # attribute anywhere; fixes that drop `async`: an await of the function anywhere), not parsed yet: named
     # files the byte pre-filter skipped, and files of the package that were not named. Only files whose
     # bytes hold the word are parsed, for their summary.
-    words = {d.target.partition("\0")[2] for r in results for d in r.deferred if d.kind == "unless-shared"}
+    words = {line.partition("\0")[2] for r in results for d in r.deferred if d.kind == "unless-shared"
+             for line in d.target.split("\n")}
     words |= {f.fix.unless_awaited for r in results for f in r.findings
               if f.fix is not None and f.fix.unless_awaited}
     words.discard("")

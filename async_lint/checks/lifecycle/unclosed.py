@@ -19,6 +19,7 @@ import libcst as cst
 
 from async_lint.checks import Rule
 from async_lint.checks._util import NESTED_SCOPES, is_none, keyword, table, table_names, tail, walk
+from async_lint.checks.lifecycle.lifetime import APP, OBJECT, PER_CALL_KEY, built_per_call, lifetime
 from async_lint.checks.lifecycle.wrap_fix import wrap_fix
 from async_lint.context import FileContext
 from async_lint.finding import Report
@@ -35,10 +36,11 @@ NON_OWNING = frozenset({"print", "isinstance", "len", "repr", "str", "id", "type
                         "debug", "info", "warning", "warn", "error", "exception", "critical", "log", "cast"})
 
 
-def _defer(report: Report, key: str, value: str) -> Report:
-    """Let the project index (when the engine has one) drop the finding if `value` is in the project's `key`."""
-    if "defer" in getattr(Report, "__dataclass_fields__", {}):
-        report.defer = ("unless-shared", f"{key}\0{value}")  # type: ignore[attr-defined]
+def _defer(report: Report, key: str, value: str, per_call: str = "") -> Report:
+    """Let the project index drop the finding if `value` is in the project's `key` (and, with `per_call`, also
+    unless the project builds that class per call)."""
+    target = f"{key}\0{value}" + (f"\n+{PER_CALL_KEY}\0{per_call}" if per_call else "")
+    report.defer = ("unless-shared", target)
     return report
 
 
@@ -123,6 +125,35 @@ class _Closeables:
         return None
 
 
+def _stored(ctx: FileContext, code: str, call: cst.Call, scope: Scope, subject: str, targets: list[str]
+            ) -> Iterator[Report]:
+    """A client stored in `targets`: fine when one of them lives as long as the application or its attribute
+    is closed somewhere in the project; on `self`, reported only if the project builds that class per call."""
+    lifetimes = [lifetime(scope, target) for target in targets]
+    if any(kind == APP for kind, _ in lifetimes):
+        return
+    closed = ctx.shared(CLOSED_KEY)
+    open_ = [(target, found) for target, found in zip(targets, lifetimes) if tail(target) not in closed]
+    if not open_:
+        return
+    target, (kind, cls) = open_[0]
+    attr = tail(target)
+    if kind == OBJECT:
+        report = Report(code, call,
+                        f"{subject} stored in `{target}` is never closed and `{cls}` objects are built per call: each "
+                        f"one leaks its connections (no `aclose()`/`close()` of `{attr}` was found in the project)",
+                        f"give `{cls}` an `aclose()` method its callers await (or make it an async context "
+                        f"manager), or build one `{cls}` for the application (lifespan handler, module level)")
+        yield _defer(report, CLOSED_KEY, attr, per_call=cls)
+        return
+    report = Report(code, call,
+                    f"{subject} stored in `{target}` is never closed: no `aclose()`/`close()` of `{attr}` was found in "
+                    f"the project",
+                    "close it where the application shuts down (lifespan handler after `yield`, an `aclose()` "
+                    "method, a shutdown hook)")
+    yield _defer(report, CLOSED_KEY, attr)
+
+
 class UnclosedResource(Rule):
     codes = ("AL401", "AL402")
 
@@ -157,11 +188,10 @@ class UnclosedResource(Rule):
             for item in with_node.items:
                 if isinstance(item.item, (cst.Name, cst.Attribute)):
                     add(item.item)
-        return {CLOSED_TEXT_KEY: texts, CLOSED_KEY: {tail(t) for t in texts}}
+        return {CLOSED_TEXT_KEY: texts, CLOSED_KEY: {tail(t) for t in texts}, PER_CALL_KEY: built_per_call(ctx)}
 
     def check(self, ctx: FileContext) -> Iterator[Report]:
         closeables = _Closeables(ctx)
-        closed_attributes: set[str] | None = None
         for call, scope in ctx.facts.calls:
             found = closeables.kind(ctx, call, scope)
             if found is None:
@@ -186,17 +216,7 @@ class UnclosedResource(Rule):
                              f"its connections leak",
                              f"use `{usage.with_} {written} as c:` and call `c.{detail}(...)` inside it")
             elif verdict == "stored":
-                if closed_attributes is None:
-                    closed_attributes = ctx.shared(CLOSED_KEY)
-                if tail(detail) in closed_attributes:
-                    continue
-                place = f"stored in `{detail}`" if "." in detail else f"`{detail}` (a global)"
-                report = Report(code, call,
-                                f"the {what} {place} is never closed: no `aclose()`/`close()` of "
-                                f"`{tail(detail)}` was found in the project",
-                                "close it where the application shuts down (lifespan handler after `yield`, "
-                                "an `aclose()` method, a shutdown hook)")
-                yield _defer(report, CLOSED_KEY, tail(detail))
+                yield from _stored(ctx, code, call, scope, f"the {what}", [detail])
             elif verdict == "local":
                 yield from self._local(ctx, call, scope, detail, code, what, usage, closeables)
 
@@ -248,15 +268,7 @@ class UnclosedResource(Rule):
         if found & {MANAGED, CLOSED, ESCAPED}:
             return
         if stored_in:
-            closed = ctx.shared(CLOSED_KEY)
-            if all(tail(text) in closed for text in stored_in):
-                return
-            report = Report(code, call,
-                            f"the {what} `{name}` is stored in `{stored_in[0]}` but never closed: no "
-                            f"`aclose()`/`close()` of `{tail(stored_in[0])}` was found in the project",
-                            "close it where the application shuts down (lifespan handler after `yield`, an "
-                            "`aclose()` method, a shutdown hook)")
-            yield _defer(report, CLOSED_KEY, tail(stored_in[0]))
+            yield from _stored(ctx, code, call, scope, f"the {what} `{name}`", stored_in)
             return
         if CLOSED_UNSAFE in found and CLOSED_ON_ERROR in found:
             return

@@ -6,9 +6,10 @@
   * bound to a local name and none of the above: reported at the construction, with what is missing (never
     closed; closed only when no exception is raised; a yield-dependency that never closes what it yields);
   * created and dropped (`await aiohttp.ClientSession().get(url)`): reported;
-  * stored on an object or a module global (`self._client = X()`, `app.state.http = X()`, `client = X()`):
-    fine when some `aclose()`/`close()` of a receiver with the same attribute name exists in the project
-    (published by `summarize` under "closed-attributes"), else reported once at the construction.
+  * stored: fine when it lives as long as the application (a module global, a class attribute, `app.state`:
+    lifetime.py) or some `aclose()`/`close()` of a receiver with the same attribute name exists in the project
+    (published by `summarize` under "closed-attributes"); on `self`, reported only when the project builds
+    that class per call; anywhere else (`request.state.http = X()`), reported once at the construction.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ A client that lives as long as the application is not a leak, closed or not:
     `request.state`, which lives for one request).
 A client stored on `self` lives as long as its object: a leak only when the project builds that class per call
 (published by `summarize` under "built-per-call"): `svc = Service()` or `Service().run()` in a function that is
-not app set-up (lifespan, startup, main, a cached factory), or `Depends(Service)`.
+not app set-up (lifespan, startup, main, a cached factory), or `Depends(Service)`; tests do not count.
 """
 
 from __future__ import annotations
@@ -76,6 +76,8 @@ def built_per_call(ctx: FileContext) -> set[str]:
     (`Service().run()`), or named in `Depends(Service)`."""
     facts = ctx.facts
     names: set[str] = set()
+    if ctx.is_test_file:
+        return names  # a test builds its objects per test; the application may still build one
     for call, scope in facts.calls:
         callee = tail(dotted_name(call.func) or "")
         if callee in ("Depends", "Security"):

@@ -45,6 +45,13 @@ def _defer(report: Report, key: str, value: str, per_call: str = "") -> Report:
     return report
 
 
+def _shared_transport(call: cst.Call, typed: str) -> bool:
+    """`httpx.AsyncClient(transport=shared)`: the pool is the transport's, which outlives the client (closing
+    the client would close the shared transport)."""
+    arg = keyword(call, "transport")
+    return typed.startswith("httpx.") and arg is not None and isinstance(arg.value, (cst.Name, cst.Attribute))
+
+
 def _a(what: str) -> str:
     return "an" if what[:1].lower() in "aeio" or what.startswith("HTTP") else "a"
 
@@ -199,7 +206,7 @@ class UnclosedResource(Rule):
                 continue
             entry, typed = found
             code = entry["code"]
-            if code not in self.enabled:
+            if code not in self.enabled or _shared_transport(call, typed):
                 continue
             what = entry["what"]
             shown = dotted_name(call.func) or typed

@@ -118,18 +118,19 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
             frontier = next_frontier
 
     # 1b-4: files that may hold a fact a deferred finding or a fix depends on (AL401: a close of the same
-    # attribute anywhere; fixes that drop `async`: an await of the function anywhere), not parsed yet: named
-    # files the byte pre-filter skipped, and files of the package that were not named. Only files whose
-    # bytes hold the word are parsed, for their summary.
-    words = {line.partition("\0")[2] for r in results for d in r.deferred if d.kind == "unless-shared"
-             for line in d.target.split("\n")}
-    words |= {f.fix.unless_awaited for r in results for f in r.findings
-              if f.fix is not None and f.fix.unless_awaited}
-    words.discard("")
-    if words:
+    # attribute anywhere, a per-call build of the class; fixes that drop `async`: an await of the function
+    # anywhere), not parsed yet: named files the byte pre-filter skipped, and files of the package that were
+    # not named. Only files whose bytes hold the word are parsed, for their summary. A fact already published
+    # settles its question for good (summaries only add facts), so only open questions are searched: first the
+    # facts a finding needs to stand (specific class names), then the facts that would drop it.
+    def search(words: set[str]) -> None:
+        words.discard("")
+        if not words:
+            return
         pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(words)) + rb")\b")
-        unparsed = [r.path for r in results if r.summary is None]
-        unparsed += [path for path, name in extra.items() if name not in attempted and name not in summaries]
+        unparsed = [r.path for r in results if r.summary is None and r.path not in searched]
+        unparsed += [path for path, name in extra.items()
+                     if name not in attempted and name not in summaries and path not in searched]
         wanted_files = []
         for path in unparsed:
             try:
@@ -137,7 +138,18 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
                     wanted_files.append(path)
             except OSError:
                 continue
+        searched.update(wanted_files)
         index_all(workers.map([(path, True, True) for path in wanted_files]))
+
+    searched: set[str] = set()
+    questions = [_conditions(d.target) for r in results for d in r.deferred if d.kind == "unless-shared"]
+    search({value for conditions in questions if not _dropped(conditions, index)
+            for required, key, value in conditions if required and value not in index.shared(key)})
+    words = {value for conditions in questions if _would_confirm(conditions, index)
+             for required, key, value in conditions if not required}
+    words |= {f.fix.unless_awaited for r in results for f in r.findings
+              if f.fix is not None and f.fix.unless_awaited and f.fix.unless_awaited not in index.awaited}
+    search(words)
 
     # 2: confirm the deferred findings; only files with confirmed ones are read again, to place them.
     to_place: list[tuple[str, list]] = []
@@ -154,3 +166,22 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
         for code, count in placed.suppressed.items():
             r.suppressed[code] = r.suppressed.get(code, 0) + count
         r.findings.sort(key=lambda f: f.sort_key())
+
+
+def _conditions(target: str) -> list[tuple[bool, str, str]]:
+    """(required, key, value) of an "unless-shared" question (see ProjectIndex.resolve)."""
+    out = []
+    for line in target.split("\n"):
+        key, _, value = line.removeprefix("+").partition("\0")
+        out.append((line.startswith("+"), key, value))
+    return out
+
+
+def _dropped(conditions: list[tuple[bool, str, str]], index: ProjectIndex) -> bool:
+    """A fact that drops the finding is published: no more parsing can bring it back."""
+    return any(not required and value in index.shared(key) for required, key, value in conditions)
+
+
+def _would_confirm(conditions: list[tuple[bool, str, str]], index: ProjectIndex) -> bool:
+    """Would the index confirm the finding now: every fact it needs published, none that drops it?"""
+    return all((value in index.shared(key)) == required for required, key, value in conditions)

@@ -140,7 +140,7 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
     show_progress = wants_progress(len(files), "statistics" if statistics else fmt, quiet)
     outcome = None
     if fix or diff:
-        from async_lint.fixer import run_fixes, unified_diff, write_atomically  # libcst: only when fixing
+        from async_lint.fixer import run_fixes, unified_diff, write_fixes  # libcst: only when fixing
 
         # --diff writes nothing at all, not even the cache.
         with progress_bar(len(files), show_progress) as advance:
@@ -151,10 +151,7 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
             for path in sorted(outcome.fixed):
                 sys.stdout.write(unified_diff(display_path(path), outcome.original[path], outcome.fixed[path]))
         else:
-            for path in sorted(outcome.fixed):
-                problem = write_atomically(path, outcome.fixed[path])
-                if problem:
-                    outcome.problems.append((path, problem))
+            write_fixes(outcome)  # what is not written is reported, and neither counted nor shown as fixed
         for path, problem in outcome.problems:
             err.print(f"[yellow]warning:[/] {escape(display_path(path))}: {escape(problem)}", markup=True)
     else:

@@ -48,6 +48,17 @@ def _check_selectors(**options: tuple[str, ...]) -> None:
             _fail(f"empty rule selector in `{flag}` (give rule codes or prefixes, e.g. {flag} AL1,AL201)")
 
 
+class _Output(Console):
+    """stdout: a reader that goes away (`async-lint check | head`) ends the run with 2, as in `_Cli`, not with
+    rich's 1, which means "findings"."""
+
+    def on_broken_pipe(self) -> None:
+        try:
+            super().on_broken_pipe()
+        except SystemExit:
+            raise SystemExit(2) from None
+
+
 class _Cli(click.Group):
     """Exit codes are 0, 1 (findings) and 2 (everything that went wrong): an unexpected exception anywhere in a
     command, and click's own errors that it would end with 1, end with a message and 2, never with 1, which a CI
@@ -133,7 +144,7 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
     for path, problem in found.problems:
         err.print(f"[yellow]warning:[/] {path}: {problem}", markup=True)
 
-    out = Console(highlight=False, soft_wrap=True)
+    out = _Output(highlight=False, soft_wrap=True)
     files = [str(p) for p in found.files]
     walked = [str(t) for t in targets if t.is_dir()]
     fmt = output_format or "full"

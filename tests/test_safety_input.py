@@ -228,3 +228,16 @@ def test_usage_errors_still_exit_2():
     assert check("--jobs", "0").exit_code == 2
     assert CliRunner().invoke(cli, ["no-such-command"]).exit_code == 2
     assert CliRunner().invoke(cli, ["--help"]).exit_code == 0
+
+
+@pytest.mark.parametrize("fmt", ["full", "json"])
+def test_a_reader_that_goes_away_ends_the_run_with_2_not_1(tmp_path, fmt):
+    """`async-lint check | head -1`: the output is cut short, which is not "findings"."""
+    for i in range(150):
+        (tmp_path / f"m{i:03}.py").write_text(BLOCKING * 20)
+    proc = subprocess.Popen([sys.executable, "-m", "async_lint", "check", "--no-cache", "--jobs", "1",
+                             "--output-format", fmt, str(tmp_path)], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    proc.stdout.read(100)
+    proc.stdout.close()
+    assert proc.wait(timeout=120) == 2

@@ -17,6 +17,7 @@ from async_lint.discovery import discover
 from async_lint.finding import FileResult, error_result
 from async_lint.index import ProjectIndex, module_name_for, package_root
 from async_lint.project_pass import confirmed_of, project_pass
+from async_lint.source import read_file
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -154,7 +155,7 @@ class _Workers:
 
     def read(self, path: str) -> bytes:
         """A file's bytes, from the overlay of unwritten fixes if it is there."""
-        return self.overlay[path] if path in self.overlay else Path(path).read_bytes()
+        return self.overlay[path] if path in self.overlay else read_file(path)
 
     def _run(self, tasks: list[Task], progress: Callable[[int], None] | None = None) -> list[FileResult]:
         if self.jobs <= 1 or len(tasks) < PARALLEL_THRESHOLD:

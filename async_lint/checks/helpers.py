@@ -28,6 +28,8 @@ class BlockingHelper(Rule):
             callee = ctx.callee(call, scope)
             if callee is None or not project(callee) or blocking.get(callee) is not None:
                 continue
+            if result_may_be_awaited(call, scope, ctx):
+                continue  # `coro = helper(); await coro`: a dispatch function that hands back a coroutine
             shown = dotted_name(call.func) or callee
             yield Report(
                 "AL107",

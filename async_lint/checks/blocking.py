@@ -131,11 +131,17 @@ def result_may_be_awaited(call: cst.Call, scope: Scope, ctx: FileContext) -> boo
     return target.value in cache[key]
 
 
+# Objects usable only by the thread that made them: `sqlite3` connections and cursors raise ProgrammingError
+# when a call moves to a worker thread (each `to_thread` may run on a different one).
+THREAD_AFFINE = ("sqlite3.",)
+
+
 def thread_fix_unsafe(call: cst.Call, callee: str, scope: Scope, ctx: FileContext) -> bool:
     """No `await asyncio.to_thread(...)` rewrite: of an `acquire()` (a lock acquired in a worker thread stays
-    held by that thread), inside a thread lock's `with` block, or of a call whose result is awaited later."""
-    return (callee.rsplit(".", 1)[-1] == "acquire" or in_thread_lock_block(call, scope, ctx)
-            or result_may_be_awaited(call, scope, ctx))
+    held by that thread), of a thread-affine API (sqlite3), inside a thread lock's `with` block, or of a call
+    whose result is awaited later."""
+    return (callee.rsplit(".", 1)[-1] == "acquire" or callee.startswith(THREAD_AFFINE)
+            or in_thread_lock_block(call, scope, ctx) or result_may_be_awaited(call, scope, ctx))
 
 
 def blocking_fix(code: str, callee: str, call: cst.Call, scope: Scope, ctx: FileContext) -> FixSpec | None:

@@ -75,9 +75,25 @@ def _is_thread_lock(item: cst.BaseExpression, scope: Scope, ctx: FileContext) ->
     return any(word in tail for word in _LOCKISH)
 
 
+def _after_acquire(node: cst.CSTNode, scope: Scope, ctx: FileContext) -> bool:
+    """Does the function call `lock.acquire()` on a thread lock before `node` (`acquire(); try: ... finally:
+    release()`)? Conservatively, the lock may still be held there."""
+    for call, call_scope in ctx.facts.calls:
+        if call is node:
+            return False
+        func = call.func
+        if (call_scope is scope and isinstance(func, cst.Attribute) and func.attr.value == "acquire"
+                and _is_thread_lock(func.value, scope, ctx)):
+            return True
+    return False
+
+
 def in_thread_lock_block(node: cst.CSTNode, scope: Scope, ctx: FileContext) -> bool:
-    """Is `node` inside the body of a sync `with` holding a thread lock (within its function)? An `await` there
-    lets another coroutine on the same thread block the loop on that lock: a deadlock."""
+    """Is `node` inside the body of a sync `with` holding a thread lock (within its function), or after an
+    `acquire()` of one? An `await` there lets another coroutine on the same thread block the loop on that lock:
+    a deadlock."""
+    if _after_acquire(node, scope, ctx):
+        return True
     child = node
     for ancestor in ctx.facts.ancestors(node):
         if isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):

@@ -315,13 +315,14 @@ class ProjectIndex:
             dropped = {id(item) for _, item, _ in sites}
             for path in {path for path, _, _ in sites}:
                 confirmed[path] = [(i, m) for i, m in confirmed[path] if id(i) not in dropped]
-            sites.sort(key=lambda site: (site[0], site[1].locator))
+            sites.sort(key=lambda site: (_is_test_path(site[0]), site[0], site[1].locator))  # example: app code
             first_path, first, chain = sites[0]
             sink = self.function(chain[-2])
             callers = {(path, _caller_of(item)) for path, item, _ in sites}
             names = [self.local_name(q) for q in chain[:-1]] + [chain[-1].removeprefix("builtins.")]
             callee = sink.blocking[0].removeprefix("builtins.") if sink and sink.blocking else chain[-1]
-            message = (f"`{callee}()` blocks the event loop for {len(callers)} async functions ({len(sites)} call "
+            functions = f"{len(callers)} async function{'s' * (len(callers) != 1)}"
+            message = (f"`{callee}()` blocks the event loop for {functions} ({len(sites)} call "
                        f"sites) that reach it through sync helpers, e.g. `async def {_caller_of(first)}` "
                        f"({display_path(first_path)}) → {' → '.join(names)}")
             suggestion = ("make this code async or move the blocking call out of the helper; or run the helper "
@@ -332,6 +333,13 @@ class ProjectIndex:
                 confirmed.setdefault(sink_path, []).append((item, message))
             else:
                 confirmed[first_path].append((replace(first, fix=None, suggestion=suggestion), message))
+
+
+def _is_test_path(path: str) -> bool:
+    parts = path.replace("\\", "/").split("/")
+    name = parts[-1]
+    return (name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+            or any(part in ("tests", "test") for part in parts[:-1]))
 
 
 def _caller_of(item: Deferred) -> str:

@@ -16,15 +16,25 @@ from async_lint.resolve import Resolver
 from async_lint.walker import Scope, dotted_name
 
 
+def _is_false_or_zero(value: cst.BaseExpression) -> bool:
+    if isinstance(value, cst.Name):
+        return value.value == "False"
+    if isinstance(value, (cst.Integer, cst.Float)):
+        try:
+            return float(value.value.replace("_", "")) == 0
+        except ValueError:
+            return False
+    return False
+
+
 def is_nonblocking_form(call: cst.Call, keyword: str, position: int) -> bool:
-    """`q.get(block=False)`, `q.get(False)`, `lock.acquire(blocking=False)`."""
+    """`q.get(block=False)`, `q.get(False)`, `sem.acquire(blocking=False)`, `thread.join(timeout=0)`."""
     named = keyword_arg(call, keyword)
     if named is not None:
-        return isinstance(named.value, cst.Name) and named.value.value == "False"
+        return _is_false_or_zero(named.value)
     args = positional(call)
     if len(args) > position:
-        value = args[position].value
-        return isinstance(value, cst.Name) and value.value == "False"
+        return _is_false_or_zero(args[position].value)
     return False
 
 

@@ -10,7 +10,8 @@ on the next run without re-linting them.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from async_lint.paths import display_path
@@ -72,6 +73,10 @@ class FunctionSummary:
     may_return_callable: bool  # defines a nested def/lambda or uses functools.partial: maybe a factory
     blocking: tuple[str, str, int] | None = None  # first direct blocking call: (callee, code, line)
     calls: tuple[str, ...] = ()  # project callees called directly (not awaited)
+    blocking_call: int = -1  # the blocking call's index in the walker's `facts.calls` of its file
+    runs_once: bool = False  # cached (`functools.cache` / `lru_cache`): its body runs once per argument set
+    returned: tuple[str, ...] = ()  # project callees whose call it returns (`return self._arun(...)`)
+    returns_awaitable: bool = False  # returns an asyncio awaitable on some path (`return asyncio.ensure_future(...)`)
 
 
 @dataclass
@@ -121,6 +126,10 @@ class Deferred:
 
 
 # ---------------------------------------------------------------------------------------------------- the index
+
+# One blocking call reached from more async call sites than this is reported once, at the call itself (AL107).
+SHARED_SINK_CALLERS = 3
+_CALLER = re.compile(r"in `async def ([^`]+)`")
 
 
 class ProjectIndex:
@@ -212,12 +221,31 @@ class ProjectIndex:
                     return found
         return None
 
+    def may_return_awaitable(self, fn: FunctionSummary, depth: int = 3) -> bool:
+        """A sync "dispatch" function: on some path it returns a coroutine (`return self._arun(...)` of a project
+        `async def`, or of another dispatch function) or an asyncio awaitable. Called from async code it does
+        not block: it hands the work back to the loop."""
+        if fn.returns_awaitable:
+            return True
+        for callee in fn.returned:
+            target = self.function(callee)
+            if target is None or target is fn or callee in self.classes:
+                continue
+            if target.returns_coroutine or (not target.is_async and depth > 0
+                                            and self.may_return_awaitable(target, depth - 1)):
+                return True
+        return False
+
     def blocking_chain(self, qualname: str, depth: int | None = None, seen: frozenset[str] = frozenset()
                        ) -> list[str] | None:
-        """[helper qualnames..., "callee (path:line)"] when a sync project function blocks within `depth` calls."""
+        """[helper qualnames..., "callee (path:line)"] when a sync project function blocks within `depth` calls.
+        A cached function (runs once per argument set) and a dispatch function (may return a coroutine) end
+        every chain."""
         depth = self.helper_depth if depth is None else depth
         fn = self.function(qualname)
         if fn is None or fn.is_async or depth <= 0 or fn.qualname in seen:
+            return None
+        if fn.runs_once or self.may_return_awaitable(fn):
             return None
         key = f"{fn.qualname}@{depth}"
         if key in self._chains:
@@ -263,6 +291,8 @@ class ProjectIndex:
                 return None
             names = [self.local_name(q) for q in chain[:-1]] + [chain[-1].removeprefix("builtins.")]
             return item.message.replace("{chain}", " → ".join(names))
+        if item.kind == "blocking-sink":
+            return item.message
         if item.kind == "unless-shared":
             # One "key\0value" per line: dropped when the value is published under the key; a line that starts
             # with "+" is the opposite (dropped unless it is published).
@@ -276,3 +306,54 @@ class ProjectIndex:
             key, value, unless = item.target.split("\0")
             return item.message if value in self.shared(key) and value not in self.shared(unless) else None
         raise ValueError(f"unknown deferred kind {item.kind!r}")
+
+    # ------------------------------------------------------------------ one finding per root cause
+    def collapse_shared_sinks(self, confirmed: dict[str, list[tuple[Deferred, str]]], linted: set[str]) -> None:
+        """AL107 findings whose chains end in the same blocking call, from more than SHARED_SINK_CALLERS async
+        call sites, become one finding at that call (naming how many async functions reach it and one chain);
+        at the first call site when the sink's file is not being linted. `confirmed` (path -> confirmed
+        deferred findings with their messages) is changed in place."""
+        groups: dict[str, list[tuple[str, Deferred, list[str]]]] = {}
+        for path, items in confirmed.items():
+            for item, _message in items:
+                if item.kind == "blocking-helper":
+                    chain = self.blocking_chain(item.target)
+                    if chain is not None:
+                        groups.setdefault(chain[-1], []).append((path, item, chain))
+        for sites in groups.values():
+            if len(sites) <= SHARED_SINK_CALLERS:
+                continue
+            dropped = {id(item) for _, item, _ in sites}
+            for path in {path for path, _, _ in sites}:
+                confirmed[path] = [(i, m) for i, m in confirmed[path] if id(i) not in dropped]
+            sites.sort(key=lambda site: (_is_test_path(site[0]), site[0], site[1].locator))  # example: app code
+            first_path, first, chain = sites[0]
+            sink = self.function(chain[-2])
+            callers = {(path, _caller_of(item)) for path, item, _ in sites}
+            names = [self.local_name(q) for q in chain[:-1]] + [chain[-1].removeprefix("builtins.")]
+            callee = sink.blocking[0].removeprefix("builtins.") if sink and sink.blocking else chain[-1]
+            functions = f"{len(callers)} async function{'s' * (len(callers) != 1)}"
+            message = (f"`{callee}()` blocks the event loop for {functions} ({len(sites)} call "
+                       f"sites) that reach it through sync helpers, e.g. `async def {_caller_of(first)}` "
+                       f"({display_path(first_path)}) → {' → '.join(names)}")
+            suggestion = ("make this code async or move the blocking call out of the helper; or run the helper "
+                          "in a thread at the async call sites (`await asyncio.to_thread(...)`)")
+            sink_path = self.paths.get(sink.qualname) if sink is not None else None
+            if sink is not None and sink_path in linted and sink.blocking_call >= 0:
+                item = Deferred("blocking-sink", sink.qualname, "AL107", message, suggestion, sink.blocking_call)
+                confirmed.setdefault(sink_path, []).append((item, message))
+            else:
+                confirmed[first_path].append((replace(first, fix=None, suggestion=suggestion), message))
+
+
+def _is_test_path(path: str) -> bool:
+    parts = path.replace("\\", "/").split("/")
+    name = parts[-1]
+    return (name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+            or any(part in ("tests", "test") for part in parts[:-1]))
+
+
+def _caller_of(item: Deferred) -> str:
+    """The async function an AL107 finding is in, as its message names it."""
+    found = _CALLER.search(item.message)
+    return found.group(1) if found else "?"

@@ -103,8 +103,8 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
                 seen.add(target)
                 fn = index.function(target)
                 if fn is not None:
-                    if not fn.is_async and fn.blocking is None:
-                        next_frontier.update(fn.calls)
+                    if not fn.is_async and not fn.runs_once:  # what it returns tells a dispatch function
+                        next_frontier.update(fn.calls if fn.blocking is None else fn.returned)
                     continue
                 module = _module_of(target, modules)
                 if module is not None and module not in attempted:
@@ -152,12 +152,14 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
     search(words)
 
     # 2: confirm the deferred findings; only files with confirmed ones are read again, to place them.
-    to_place: list[tuple[str, list]] = []
+    confirmed_by_path: dict[str, list] = {}
     for r in results:
         drop_fixes_of_awaited(r.findings, index)
         confirmed = confirmed_of(r, index)
         if confirmed:
-            to_place.append((r.path, confirmed))
+            confirmed_by_path[r.path] = confirmed
+    index.collapse_shared_sinks(confirmed_by_path, {r.path for r in results})  # AL107: one finding per sink
+    to_place: list[tuple[str, list]] = [(path, items) for path, items in confirmed_by_path.items() if items]
     for placed in workers.place(to_place):
         r = results[by_path[placed.path]]
         drop_fixes_of_awaited(placed.findings, index)

@@ -11,6 +11,26 @@ from async_lint.resolve import Resolver
 from async_lint.walker import Facts, dotted_name
 
 MAX_CALLS = 200
+# A function cached by these runs its body once per argument set: a blocking call there is a one-off (AL107).
+RUNS_ONCE = frozenset({"functools.cache", "functools.lru_cache"})
+# Calls that return an awaitable: a sync function returning one is a dispatch function, not a blocking one.
+AWAITABLE_FACTORIES = frozenset({"asyncio.ensure_future", "asyncio.create_task", "asyncio.gather",
+                                 "asyncio.wait_for", "asyncio.shield", "asyncio.sleep", "asyncio.to_thread",
+                                 "asyncio.wrap_future"})
+AWAITABLE_METHODS = frozenset({"create_task", "run_in_executor", "create_future"})
+
+
+def returned_call(call: cst.Call, facts: Facts) -> bool:
+    """Is the call's value what its function returns (`return f()`, `return f() if ok else g()`)?"""
+    node: cst.CSTNode = call
+    for parent in facts.ancestors(call):
+        if isinstance(parent, cst.Return):
+            return True
+        if not (isinstance(parent, cst.IfExp) and node is not parent.test
+                or isinstance(parent, cst.BooleanOperation)):
+            return False
+        node = parent
+    return False
 
 
 def is_awaited(call: cst.Call, facts: Facts) -> bool:
@@ -52,14 +72,16 @@ def summarize(facts: Facts, resolver: Resolver, catalog: Catalog, path: str, mod
             is_async=fscope.is_async,
             returns_coroutine=fscope.is_async and not fscope.has_yield and not wraps,
             may_return_callable=fscope.defines_callable,
+            runs_once=any(d in RUNS_ONCE for d in decorators),
         )
         summary.functions[qualname] = fn
         by_scope[id(fscope)] = fn
 
     # Direct calls of sync functions: the first blocking one, and the project functions they call.
-    blocking_nodes: dict[int, tuple[FunctionSummary, cst.Call, str, str]] = {}
+    blocking_nodes: dict[int, tuple[FunctionSummary, cst.Call, str, str, int]] = {}
     calls: dict[int, list[str]] = {}
-    for call, scope in facts.calls:
+    returned: dict[int, list[str]] = {}
+    for locator, (call, scope) in enumerate(facts.calls):
         if is_awaited(call, facts):
             name = dotted_name(call.func)
             if name:
@@ -70,9 +92,15 @@ def summarize(facts: Facts, resolver: Resolver, catalog: Catalog, path: str, mod
         if id(fn) not in blocking_nodes:
             entry = blocking_entry(call, scope, resolver, catalog)
             if entry is not None:
-                blocking_nodes[id(fn)] = (fn, call, entry.name, entry.code)
+                blocking_nodes[id(fn)] = (fn, call, entry.name, entry.code, locator)
                 continue
         callee = resolver.callee(call.func, scope)
+        if returned_call(call, facts):
+            if callee in AWAITABLE_FACTORIES or (isinstance(call.func, cst.Attribute)
+                                                 and call.func.attr.value in AWAITABLE_METHODS):
+                fn.returns_awaitable = True
+            elif callee is not None and is_project(callee):
+                returned.setdefault(id(fn), []).append(callee)
         if callee is not None and is_project(callee) and not is_awaited(call, facts):
             if callee.endswith("partial"):
                 fn.may_return_callable = True
@@ -82,11 +110,13 @@ def summarize(facts: Facts, resolver: Resolver, catalog: Catalog, path: str, mod
         elif callee in ("functools.partial", "functools.partialmethod"):
             fn.may_return_callable = True
     # Lines are filled in by `settle_lines` once the engine computes positions (one codegen pass per file).
-    for fn, call, callee, code in blocking_nodes.values():
+    for fn, call, callee, code, locator in blocking_nodes.values():
         fn.blocking = (callee, code, 0)
+        fn.blocking_call = locator
         summary.pending_lines.append((fn.qualname, call))
     for fn in summary.functions.values():
         fn.calls = tuple(calls.get(id(fn), ()))
+        fn.returned = tuple(list(dict.fromkeys(returned.get(id(fn), ())))[:MAX_CALLS])
 
     methods: dict[int, list[str]] = {}
     for node, fscope in facts.functions:

@@ -7,6 +7,7 @@ from typing import Iterator
 import libcst as cst
 
 from async_lint.checks import DEFERRED_FIXES, Rule
+from async_lint.checks.blocking import in_thread_lock_block, result_may_be_awaited
 from async_lint.context import FileContext
 from async_lint.finding import Report
 from async_lint.fixes import FixSpec, ImportNeed, drop_async_fix, in_generator_expression, to_thread
@@ -27,6 +28,8 @@ class BlockingHelper(Rule):
             callee = ctx.callee(call, scope)
             if callee is None or not project(callee) or blocking.get(callee) is not None:
                 continue
+            if result_may_be_awaited(call, scope, ctx):
+                continue  # `coro = helper(); await coro`: a dispatch function that hands back a coroutine
             shown = dotted_name(call.func) or callee
             yield Report(
                 "AL107",
@@ -40,10 +43,18 @@ class BlockingHelper(Rule):
 
 def helper_fix(call: cst.Call, scope: Scope, ctx: FileContext) -> FixSpec | None:
     """AL107: make a never-awaiting endpoint or dependency a sync `def`, else run the helper in a thread
-    (both unsafe); no fix inside generator expressions or `with` items."""
+    (both unsafe); no fix inside generator expressions or `with` items, inside a thread lock's `with` block, or
+    when the result is awaited later."""
     if in_generator_expression(call, ctx.facts) or isinstance(ctx.facts.parent_of(call), cst.WithItem):
         return None
-    return drop_async_fix(scope, ctx) or FixSpec(
+    dropped = drop_async_fix(scope, ctx)
+    if dropped is not None:
+        return dropped
+    # A helper whose result is awaited later may return a coroutine when a loop runs (a dispatch function):
+    # in a worker thread it would take its sync branch instead. No `await` inside a thread lock's block either.
+    if in_thread_lock_block(call, scope, ctx) or result_may_be_awaited(call, scope, ctx):
+        return None
+    return FixSpec(
         "Run the helper in a thread: `await asyncio.to_thread(...)`", "unsafe",
         replacements=[(call, to_thread(call, ctx.facts))], imports=[ImportNeed("asyncio")])
 

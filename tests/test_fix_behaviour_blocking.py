@@ -1,0 +1,60 @@
+"""The unsafe fixes of AL102-AL107 keep what a program does: each program under tests/behaviour/blocking_*.py
+runs (in a subprocess) before and after `--fix --unsafe-fixes`, and prints the same. A fixed program that hangs
+(an `await` inserted while a thread lock is held) fails on the timeout."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from async_lint.cli import cli
+
+BEHAVIOUR = Path(__file__).parent / "behaviour"
+TIMEOUT = 20
+
+# program -> (rules to fix, lines the fix must leave exactly as they were)
+CASES = {
+    "blocking_al107_helper.py": ("AL107", []),
+    "blocking_al107_dispatch.py": ("AL107", ["    pending = load(key)"]),
+    "blocking_al106_waits.py": ("AL106", []),
+    "blocking_al106_lock.py": ("AL103,AL106", ["        _ready.wait()", "        data = open(PATH).read()",
+                                              "        fresh.acquire()"]),
+    "blocking_al103_al104_files.py": ("AL103,AL104", ["    with open(path) as f:  # `with open(...)`: never fixed"]),
+    "blocking_al102_al105_io.py": ("AL102,AL105", ["    conn = sqlite3.connect(\":memory:\")"]),
+}
+
+
+def run(program: Path) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run([sys.executable, str(program)], capture_output=True, text=True, timeout=TIMEOUT,
+                              cwd=program.parent)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{program.name} did not finish in {TIMEOUT} s (deadlock?)")
+
+
+def test_every_program_is_listed():
+    assert sorted(p.name for p in BEHAVIOUR.glob("blocking_*.py")) == sorted(CASES)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_unsafe_fix_keeps_behaviour(name, tmp_path):
+    codes, kept = CASES[name]
+    target = tmp_path / name
+    shutil.copy(BEHAVIOUR / name, target)
+    before = run(target)
+    assert before.returncode == 0, before.stderr
+    original = target.read_text()
+    result = CliRunner().invoke(cli, ["check", "--fix", "--unsafe-fixes", "--no-cache", "--select", codes,
+                                      str(target)])
+    assert result.exit_code in (0, 1), result.output
+    fixed = target.read_text()
+    assert fixed != original and "asyncio.to_thread(" in fixed, "the program must exercise a fix"
+    for line in kept:
+        assert line in original.splitlines() and line in fixed.splitlines(), line
+    after = run(target)
+    assert (after.returncode, after.stdout) == (before.returncode, before.stdout), after.stderr

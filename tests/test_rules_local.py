@@ -1,0 +1,18 @@
+"""Messages and options of AL104, AL201, AL3xx and AL501 that fixtures (codes and lines only) cannot show."""
+
+from __future__ import annotations
+
+from helpers import FIXTURES, lint
+
+
+def _messages(name: str, *selectors: str) -> dict[int, str]:
+    return {f.row: f.message for f in lint(FIXTURES / name, *selectors).findings}
+
+
+def test_al104_says_whether_a_call_starts_or_waits_for_the_process():
+    messages = _messages("AL104.py", "AL104")
+    assert "waits for the child process to exit" in messages[8]  # subprocess.run
+    assert "waits for the child process to exit" in messages[12]  # os.system
+    popen = messages[11]
+    assert "starts the child process" in popen and "does not wait" in popen
+    assert "waits for the child process to exit" in messages[20]  # proc.communicate()

@@ -3,7 +3,7 @@
 Cancellation can only arrive where the task is suspended, so a `try` whose body never awaits (no `await`,
 `async with`, `async for`) cannot see it and is not reported. The idiom of cancelling a task and then waiting for
 it (`task.cancel()` ... `try: await task` / `except CancelledError: pass`) is not reported either: the
-CancelledError caught there is the child's.
+CancelledError caught there is the child's. Nor is a handler inside an enclosing `except` that re-raises.
 """
 
 from __future__ import annotations
@@ -43,12 +43,41 @@ def reraises(handler: cst.ExceptHandler) -> tuple[bool, str | None]:
             return True, None
         if caught is not None and isinstance(node.exc, cst.Name) and node.exc.value == caught:
             return True, None
+        if caught is not None and _with_traceback_of(node.exc, caught):
+            return True, None  # `raise exc.with_traceback(tb)`
         exc = node.exc.func if isinstance(node.exc, cst.Call) else node.exc
         name = dotted_name(exc) or ""
         if name.rsplit(".", 1)[-1].endswith(("CancelledError", "Cancelled")):
             return True, None  # a CancelledError subclass of the project's own: still cancellation
         other = other or name or "another exception"
     return False, other
+
+
+def _with_traceback_of(exc: cst.BaseExpression, caught: str) -> bool:
+    return isinstance(exc, cst.Call) and isinstance(exc.func, cst.Attribute) \
+        and exc.func.attr.value == "with_traceback" and isinstance(exc.func.value, cst.Name) \
+        and exc.func.value.value == caught
+
+
+def enclosing_reraise(facts, node: cst.CSTNode) -> bool:
+    """`node` is in the body of an enclosing `except` (same function) that re-raises: a cancellation swallowed
+    here arrived during that handler's cleanup, and the handler's own `raise` still ends the task.
+
+        except BaseException:
+            try:
+                await rollback()
+            except BaseException:   # not reported
+                log.exception("rollback failed")
+            raise
+    """
+    previous = node
+    for ancestor in facts.ancestors(node):
+        if isinstance(ancestor, NESTED_SCOPES):
+            return False
+        if isinstance(ancestor, cst.ExceptHandler) and previous is ancestor.body and reraises(ancestor)[0]:
+            return True
+        previous = ancestor
+    return False
 
 
 def shielded(facts, node: cst.CSTNode) -> bool:
@@ -105,7 +134,7 @@ class SwallowedCancellation(Rule):
             if self._caught_earlier(ctx, try_node, handler, scope, catching):
                 continue  # an earlier `except CancelledError:` of this try gets the cancellation (judged itself)
             again, other = reraises(handler)
-            if again or shielded(ctx.facts, try_node):
+            if again or shielded(ctx.facts, try_node) or enclosing_reraise(ctx.facts, try_node):
                 continue
             if cancelled is None:
                 cancelled = self._cancelled(ctx)

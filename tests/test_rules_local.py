@@ -16,3 +16,11 @@ def test_al104_says_whether_a_call_starts_or_waits_for_the_process():
     popen = messages[11]
     assert "starts the child process" in popen and "does not wait" in popen
     assert "waits for the child process to exit" in messages[20]  # proc.communicate()
+
+
+def test_al304_messages_name_the_missing_bound():
+    messages = _messages("AL304.py", "AL304")
+    assert "has no `timeout`" in messages[16] and "socket default" in messages[16]
+    assert "`urlopen(timeout=None)` waits forever" in messages[25]
+    assert "has no `socket_timeout`" in messages[44]
+    assert "without a timeout around it" in messages[50]

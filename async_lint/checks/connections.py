@@ -133,6 +133,8 @@ class UnboundedConnections(Rule):
                 continue
             shown = dotted_name(call.func) or callee
             if entry.get("wrapped"):
+                if any(keyword(call, other) is not None for other in entry.get("unless-keywords", ())):
+                    continue
                 if isinstance(ctx.facts.parent_of(call), cst.Await):
                     node: cst.CSTNode = ctx.facts.parent_of(call)  # type: ignore[assignment]
                 else:

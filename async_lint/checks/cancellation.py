@@ -3,7 +3,8 @@
 Cancellation can only arrive where the task is suspended, so a `try` whose body never awaits (no `await`,
 `async with`, `async for`) cannot see it and is not reported. The idiom of cancelling a task and then waiting for
 it (`task.cancel()` ... `try: await task` / `except CancelledError: pass`) is not reported either: the
-CancelledError caught there is the child's. Nor is a handler inside an enclosing `except` that re-raises.
+CancelledError caught there is the child's. Nor is a handler inside an enclosing `except` that re-raises, or
+inside a `finally:` (the exception in flight goes on when it ends).
 """
 
 from __future__ import annotations
@@ -60,8 +61,10 @@ def _with_traceback_of(exc: cst.BaseExpression, caught: str) -> bool:
 
 
 def enclosing_reraise(facts, node: cst.CSTNode) -> bool:
-    """`node` is in the body of an enclosing `except` (same function) that re-raises: a cancellation swallowed
-    here arrived during that handler's cleanup, and the handler's own `raise` still ends the task.
+    """`node` is in the body of an enclosing `except` (same function) that re-raises, or in an enclosing
+    `finally:`: a cancellation swallowed here arrived during cleanup, and the handler's own `raise` (the
+    `finally`'s implicit re-raise of the exception in flight) still ends the task. Not a `finally` inside a loop:
+    reached without an exception in flight, the swallowed cancellation would let the loop go on.
 
         except BaseException:
             try:
@@ -76,7 +79,19 @@ def enclosing_reraise(facts, node: cst.CSTNode) -> bool:
             return False
         if isinstance(ancestor, cst.ExceptHandler) and previous is ancestor.body and reraises(ancestor)[0]:
             return True
+        if isinstance(ancestor, cst.Finally) and previous is ancestor.body:
+            # Reached without an exception in flight, a swallowed cancellation lets a loop around go on.
+            return not _in_loop(facts, ancestor)
         previous = ancestor
+    return False
+
+
+def _in_loop(facts, node: cst.CSTNode) -> bool:
+    for ancestor in facts.ancestors(node):
+        if isinstance(ancestor, NESTED_SCOPES):
+            return False
+        if isinstance(ancestor, (cst.For, cst.While)):
+            return True
     return False
 
 

@@ -3,7 +3,7 @@
 Cancellation can only arrive where the task is suspended, so a `try` whose body never awaits (no `await`,
 `async with`, `async for`) cannot see it and is not reported. The idiom of cancelling a task and then waiting for
 it (`task.cancel()` ... `try: await task` / `except CancelledError: pass`) is not reported either: the
-CancelledError caught there is the child's. Nor is a handler inside an enclosing `except` that re-raises, or
+CancelledError caught there is the child's (also for `self._task`, cancelled in another method). Nor is a handler inside an enclosing `except` that re-raises, or
 inside a `finally:` (the exception in flight goes on when it ends).
 """
 
@@ -153,7 +153,8 @@ class SwallowedCancellation(Rule):
                 continue
             if cancelled is None:
                 cancelled = self._cancelled(ctx)
-            if awaited_names(try_node.body) & cancelled.get(id(scope.node), set()):
+            if awaited_names(try_node.body) & (cancelled.get(id(scope.node), set())
+                                               | self._class_cancelled(cancelled, scope)):
                 continue  # `task.cancel()` then `try: await task / except CancelledError: pass`
             if other is not None:
                 message = (f"{label} in `async def {scope.name}` turns cancellation into `{other}`: the task no "
@@ -178,6 +179,14 @@ class SwallowedCancellation(Rule):
         return False
 
     @staticmethod
+    def _class_cancelled(cancelled: dict[int, set[str]], scope) -> set[str]:
+        """`self.<attr>` tasks some method of this method's class cancels, spelled with this method's self."""
+        if scope.self_name is None or scope.class_scope is None:
+            return set()
+        found = cancelled.get(id(scope.class_scope.node), set())
+        return {scope.self_name + name[len("self"):] for name in found}
+
+    @staticmethod
     def _cancelled(ctx: FileContext) -> dict[int, set[str]]:
         """Per function node: dotted names of what it `.cancel()`s (and the collections those come from)."""
         out: dict[int, set[str]] = {}
@@ -193,6 +202,10 @@ class SwallowedCancellation(Rule):
                 continue
             names = out.setdefault(id(owner.node), set())
             names.add(receiver)
+            # `self._task.cancel()` in one method, `await self._task` in another: the class's own task.
+            if owner.self_name is not None and owner.class_scope is not None \
+                    and receiver.startswith(owner.self_name + "."):
+                out.setdefault(id(owner.class_scope.node), set()).add("self" + receiver[len(owner.self_name):])
             # `for t in tasks: t.cancel()` / `[t.cancel() for t in tasks]` cancel `tasks`.
             for ancestor in ctx.facts.ancestors(call):
                 if isinstance(ancestor, NESTED_SCOPES):

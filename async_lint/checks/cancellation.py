@@ -3,8 +3,9 @@
 Cancellation can only arrive where the task is suspended, so a `try` whose body never awaits (no `await`,
 `async with`, `async for`) cannot see it and is not reported. The idiom of cancelling a task and then waiting for
 it (`task.cancel()` ... `try: await task` / `except CancelledError: pass`) is not reported either: the
-CancelledError caught there is the child's (also for `self._task`, cancelled in another method). Nor is a handler inside an enclosing `except` that re-raises, or
-inside a `finally:` (the exception in flight goes on when it ends).
+CancelledError caught there is the child's (also for `self._task`, cancelled in another method). Nor is a handler
+inside an enclosing `except` that re-raises, or inside a `finally:` (the exception in flight goes on when it
+ends).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Cancellation can only arrive where the task is suspended, so a `try` whose body 
 it (`task.cancel()` ... `try: await task` / `except CancelledError: pass`) is not reported either: the
 CancelledError caught there is the child's (also for `self._task`, cancelled in another method). Nor is a handler
 inside an enclosing `except` that re-raises, or inside a `finally:` (the exception in flight goes on when it
-ends).
+ends), nor one that keeps the exception (`pending = exc`) which the function raises later (`raise pending`).
 """
 
 from __future__ import annotations
@@ -96,6 +96,23 @@ def _in_loop(facts, node: cst.CSTNode) -> bool:
     return False
 
 
+def stored_for_later(handler: cst.ExceptHandler, function: cst.CSTNode) -> bool:
+    """`except CancelledError as exc: pending = exc` and, later in the function, `raise pending`: the cancellation
+    is re-raised once the cleanup the code shields is done."""
+    caught = handler.name.name.value if handler.name is not None and isinstance(handler.name.name, cst.Name) \
+        else None
+    if caught is None:
+        return False
+    stores: set[str] = set()
+    for node in walk(handler.body):
+        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Name) and node.value.value == caught:
+            stores.update(name for t in node.targets if (name := dotted_name(t.target)) is not None)
+    if not stores:
+        return False
+    return any(isinstance(node, cst.Raise) and node.exc is not None and dotted_name(node.exc) in stores
+               for node in walk(function))
+
+
 def shielded(facts, node: cst.CSTNode) -> bool:
     """Inside `with anyio.CancelScope(shield=True):` (or any `with X(..., shield=True)`) in the same function:
     cancellation from outside cannot be delivered there."""
@@ -150,7 +167,8 @@ class SwallowedCancellation(Rule):
             if self._caught_earlier(ctx, try_node, handler, scope, catching):
                 continue  # an earlier `except CancelledError:` of this try gets the cancellation (judged itself)
             again, other = reraises(handler)
-            if again or shielded(ctx.facts, try_node) or enclosing_reraise(ctx.facts, try_node):
+            if again or shielded(ctx.facts, try_node) or enclosing_reraise(ctx.facts, try_node) \
+                    or stored_for_later(handler, scope.node):
                 continue
             if cancelled is None:
                 cancelled = self._cancelled(ctx)

@@ -24,3 +24,9 @@ def test_al304_messages_name_the_missing_bound():
     assert "`urlopen(timeout=None)` waits forever" in messages[25]
     assert "has no `socket_timeout`" in messages[44]
     assert "without a timeout around it" in messages[50]
+
+
+def test_al501_says_whether_the_task_goes_on_or_ends_as_if_it_succeeded():
+    messages = _messages("AL501.py", "AL501")
+    assert "the cancelled task keeps going" in messages[13]  # `except:` in a `while True` loop
+    assert "returns instead of re-raising" in messages[20]  # `except BaseException: ...; return None`

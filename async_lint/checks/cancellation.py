@@ -96,6 +96,12 @@ def _in_loop(facts, node: cst.CSTNode) -> bool:
     return False
 
 
+def _returns(handler: cst.ExceptHandler) -> bool:
+    """The handler's own statements (not nested blocks) include a `return`."""
+    return any(isinstance(line, cst.SimpleStatementLine) and any(isinstance(st, cst.Return) for st in line.body)
+               for line in handler.body.body)
+
+
 def stored_for_later(handler: cst.ExceptHandler, function: cst.CSTNode) -> bool:
     """`except CancelledError as exc: pending = exc` and, later in the function, `raise pending`: the cancellation
     is re-raised once the cleanup the code shields is done."""
@@ -178,6 +184,10 @@ class SwallowedCancellation(Rule):
             if other is not None:
                 message = (f"{label} in `async def {scope.name}` turns cancellation into `{other}`: the task no "
                            f"longer ends as cancelled, so `asyncio.timeout()`, `wait_for` and TaskGroups misread it")
+            elif _returns(handler):
+                message = (f"{label} in `async def {scope.name}` returns instead of re-raising "
+                           f"`asyncio.CancelledError`: the task ends as if it had succeeded, so `asyncio.timeout()`, "
+                           f"TaskGroups and whoever cancelled it never see it end as cancelled")
             else:
                 message = (f"{label} in `async def {scope.name}` catches `asyncio.CancelledError` and does not "
                            f"re-raise it: the cancelled task keeps going, and timeouts and shutdown can hang")

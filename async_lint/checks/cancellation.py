@@ -3,7 +3,9 @@
 Cancellation can only arrive where the task is suspended, so a `try` whose body never awaits (no `await`,
 `async with`, `async for`) cannot see it and is not reported. The idiom of cancelling a task and then waiting for
 it (`task.cancel()` ... `try: await task` / `except CancelledError: pass`) is not reported either: the
-CancelledError caught there is the child's.
+CancelledError caught there is the child's (also for `self._task`, cancelled in another method). Nor is a handler
+inside an enclosing `except` that re-raises, or inside a `finally:` (the exception in flight goes on when it
+ends), nor one that keeps the exception (`pending = exc`) which the function raises later (`raise pending`).
 """
 
 from __future__ import annotations
@@ -43,12 +45,78 @@ def reraises(handler: cst.ExceptHandler) -> tuple[bool, str | None]:
             return True, None
         if caught is not None and isinstance(node.exc, cst.Name) and node.exc.value == caught:
             return True, None
+        if caught is not None and _with_traceback_of(node.exc, caught):
+            return True, None  # `raise exc.with_traceback(tb)`
         exc = node.exc.func if isinstance(node.exc, cst.Call) else node.exc
         name = dotted_name(exc) or ""
         if name.rsplit(".", 1)[-1].endswith(("CancelledError", "Cancelled")):
             return True, None  # a CancelledError subclass of the project's own: still cancellation
         other = other or name or "another exception"
     return False, other
+
+
+def _with_traceback_of(exc: cst.BaseExpression, caught: str) -> bool:
+    return isinstance(exc, cst.Call) and isinstance(exc.func, cst.Attribute) \
+        and exc.func.attr.value == "with_traceback" and isinstance(exc.func.value, cst.Name) \
+        and exc.func.value.value == caught
+
+
+def enclosing_reraise(facts, node: cst.CSTNode) -> bool:
+    """`node` is in the body of an enclosing `except` (same function) that re-raises, or in an enclosing
+    `finally:`: a cancellation swallowed here arrived during cleanup, and the handler's own `raise` (the
+    `finally`'s implicit re-raise of the exception in flight) still ends the task. Not a `finally` inside a loop:
+    reached without an exception in flight, the swallowed cancellation would let the loop go on.
+
+        except BaseException:
+            try:
+                await rollback()
+            except BaseException:   # not reported
+                log.exception("rollback failed")
+            raise
+    """
+    previous = node
+    for ancestor in facts.ancestors(node):
+        if isinstance(ancestor, NESTED_SCOPES):
+            return False
+        if isinstance(ancestor, cst.ExceptHandler) and previous is ancestor.body and reraises(ancestor)[0]:
+            return True
+        if isinstance(ancestor, cst.Finally) and previous is ancestor.body:
+            # Reached without an exception in flight, a swallowed cancellation lets a loop around go on.
+            return not _in_loop(facts, ancestor)
+        previous = ancestor
+    return False
+
+
+def _in_loop(facts, node: cst.CSTNode) -> bool:
+    for ancestor in facts.ancestors(node):
+        if isinstance(ancestor, NESTED_SCOPES):
+            return False
+        if isinstance(ancestor, (cst.For, cst.While)):
+            return True
+    return False
+
+
+def _returns(handler: cst.ExceptHandler) -> bool:
+    """The handler's own statements (not nested blocks) include a `return`."""
+    return any(isinstance(line, cst.SimpleStatementLine) and any(isinstance(st, cst.Return) for st in line.body)
+               for line in handler.body.body)
+
+
+def stored_for_later(handler: cst.ExceptHandler, function: cst.CSTNode) -> bool:
+    """`except CancelledError as exc: pending = exc` and, later in the function, `raise pending`: the cancellation
+    is re-raised once the cleanup the code shields is done."""
+    caught = handler.name.name.value if handler.name is not None and isinstance(handler.name.name, cst.Name) \
+        else None
+    if caught is None:
+        return False
+    stores: set[str] = set()
+    for node in walk(handler.body):
+        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Name) and node.value.value == caught:
+            stores.update(name for t in node.targets if (name := dotted_name(t.target)) is not None)
+    if not stores:
+        return False
+    return any(isinstance(node, cst.Raise) and node.exc is not None and dotted_name(node.exc) in stores
+               for node in walk(function))
 
 
 def shielded(facts, node: cst.CSTNode) -> bool:
@@ -105,15 +173,21 @@ class SwallowedCancellation(Rule):
             if self._caught_earlier(ctx, try_node, handler, scope, catching):
                 continue  # an earlier `except CancelledError:` of this try gets the cancellation (judged itself)
             again, other = reraises(handler)
-            if again or shielded(ctx.facts, try_node):
+            if again or shielded(ctx.facts, try_node) or enclosing_reraise(ctx.facts, try_node) \
+                    or stored_for_later(handler, scope.node):
                 continue
             if cancelled is None:
                 cancelled = self._cancelled(ctx)
-            if awaited_names(try_node.body) & cancelled.get(id(scope.node), set()):
+            if awaited_names(try_node.body) & (cancelled.get(id(scope.node), set())
+                                               | self._class_cancelled(cancelled, scope)):
                 continue  # `task.cancel()` then `try: await task / except CancelledError: pass`
             if other is not None:
                 message = (f"{label} in `async def {scope.name}` turns cancellation into `{other}`: the task no "
                            f"longer ends as cancelled, so `asyncio.timeout()`, `wait_for` and TaskGroups misread it")
+            elif _returns(handler):
+                message = (f"{label} in `async def {scope.name}` returns instead of re-raising "
+                           f"`asyncio.CancelledError`: the task ends as if it had succeeded, so `asyncio.timeout()`, "
+                           f"TaskGroups and whoever cancelled it never see it end as cancelled")
             else:
                 message = (f"{label} in `async def {scope.name}` catches `asyncio.CancelledError` and does not "
                            f"re-raise it: the cancelled task keeps going, and timeouts and shutdown can hang")
@@ -134,6 +208,14 @@ class SwallowedCancellation(Rule):
         return False
 
     @staticmethod
+    def _class_cancelled(cancelled: dict[int, set[str]], scope) -> set[str]:
+        """`self.<attr>` tasks some method of this method's class cancels, spelled with this method's self."""
+        if scope.self_name is None or scope.class_scope is None:
+            return set()
+        found = cancelled.get(id(scope.class_scope.node), set())
+        return {scope.self_name + name[len("self"):] for name in found}
+
+    @staticmethod
     def _cancelled(ctx: FileContext) -> dict[int, set[str]]:
         """Per function node: dotted names of what it `.cancel()`s (and the collections those come from)."""
         out: dict[int, set[str]] = {}
@@ -149,6 +231,10 @@ class SwallowedCancellation(Rule):
                 continue
             names = out.setdefault(id(owner.node), set())
             names.add(receiver)
+            # `self._task.cancel()` in one method, `await self._task` in another: the class's own task.
+            if owner.self_name is not None and owner.class_scope is not None \
+                    and receiver.startswith(owner.self_name + "."):
+                out.setdefault(id(owner.class_scope.node), set()).add("self" + receiver[len(owner.self_name):])
             # `for t in tasks: t.cancel()` / `[t.cancel() for t in tasks]` cancel `tasks`.
             for ancestor in ctx.facts.ancestors(call):
                 if isinstance(ancestor, NESTED_SCOPES):

@@ -48,6 +48,32 @@ def _is_condition(node: cst.CSTNode, facts: Facts) -> bool:
     )
 
 
+# `with pytest.raises(E):` / `with self.assertRaises(E):` around a call: the test expects the call itself to raise
+# (a validation error before any coroutine exists), so a coroutine that is never awaited there is the point.
+_RAISES_CONTEXTS = {"pytest.raises"}
+_RAISES_METHODS = {"assertRaises", "assertRaisesRegex"}
+
+
+def _expects_raise(ctx: FileContext, call: cst.Call, scope: Scope) -> bool:
+    """The call is in the body of a `with pytest.raises(...)` (or `self.assertRaises(...)`) of its own function."""
+    previous: cst.CSTNode = call
+    for ancestor in ctx.facts.ancestors(call):
+        if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            return False
+        if isinstance(ancestor, cst.With) and previous is ancestor.body:
+            for item in ancestor.items:
+                manager = item.item
+                if not isinstance(manager, cst.Call):
+                    continue
+                func = manager.func
+                if isinstance(func, cst.Attribute) and func.attr.value in _RAISES_METHODS:
+                    return True
+                if ctx.resolver.qualify(func, scope) in _RAISES_CONTEXTS:
+                    return True
+        previous = ancestor
+    return False
+
+
 class CoroutineMisuse:
     """How a value that should have been awaited is used instead (shared by AL201's direct and deferred forms)."""
 
@@ -164,7 +190,7 @@ class CoroutineRules(Rule):
             callee = None
             if "AL201" in enabled:
                 role = misuse.role(call, scope)
-                if role is not None:
+                if role is not None and not _expects_raise(ctx, call, scope):
                     callee = ctx.callee(call, scope)
                     shown = dotted_name(func) or callee
                     message = f"`{shown}()` returns a coroutine that is never awaited: {role}"

@@ -95,7 +95,8 @@ class HttpTimeouts(Rule):
                 if entry.get("in-process") and in_process_transport(ctx, call, scope, clients.in_process):
                     continue
                 if timeout_arg is None or (is_none(timeout_arg.value) and not entry.get("none-disables")):
-                    if "AL301" in self.enabled and not has_star_kwargs(call) and not _in_mock(ctx, scope):
+                    if "AL301" in self.enabled and not has_star_kwargs(call) and not _in_mock(ctx, scope) \
+                            and not every_request_has_timeout(ctx, call, scope, entry):
                         report = self._no_timeout(call, callee, kind, entry, timeout_arg, seconds)
                         report.fix = client_timeout_fix(ctx, call, entry, timeout_arg, seconds)
                         yield report
@@ -215,6 +216,64 @@ def requests_timeout_fix(call: cst.Call, seconds: float | None) -> FixSpec | Non
     why = "the configured default-timeout" if seconds else \
         f"no default-timeout is configured: {value} s is async-lint's fallback"
     return FixSpec(f"Add `timeout={value}` ({why})", "unsafe", replacements=[(call, new.with_changes(lpar=[], rpar=[]))])
+
+
+def _bound_to(ctx: FileContext, call: cst.Call, scope: Scope) -> tuple[str, str] | None:
+    """How the client a constructor makes is reached: ("local", name) for `client = X()` / `with X() as
+    client`, ("attr", "self._client") for `self._client = X()` in a method; None when it is handed on."""
+    parent = ctx.facts.parent_of(call)
+    target: Any = None
+    if isinstance(parent, cst.WithItem) and parent.asname is not None:
+        target = parent.asname.name
+    elif isinstance(parent, cst.Assign) and len(parent.targets) == 1:
+        target = parent.targets[0].target
+    elif isinstance(parent, cst.AnnAssign) and parent.value is call:
+        target = parent.target
+    if isinstance(target, cst.Name):
+        return "local", target.value
+    name = dotted_name(target) if isinstance(target, cst.Attribute) else None
+    if name is not None and scope.self_name is not None and name.split(".")[0] == scope.self_name \
+            and name.count(".") == 1 and scope.class_scope is not None:
+        return "attr", name
+    return None
+
+
+def every_request_has_timeout(ctx: FileContext, call: cst.Call, scope: Scope, entry: dict[str, Any]) -> bool:
+    """AL301: every request made through this client in the file passes `timeout=` (or `**options`, which may),
+    and there is at least one. `send()` takes no timeout (a request built with one carries it) and is ignored."""
+    bound = _bound_to(ctx, call, scope)
+    if bound is None:
+        return False
+    kind, name = bound
+    methods = set(entry.get("request-methods", ())) - {"send"}
+    seen = 0
+    for request, where in ctx.facts.calls:
+        func = request.func
+        if not isinstance(func, cst.Attribute) or func.attr.value not in methods:
+            continue
+        receiver = dotted_name(func.value)
+        if kind == "local":
+            if receiver != name or not _within(where, scope):
+                continue
+        else:
+            owner = scope.class_scope
+            if where.class_scope is not owner or where.self_name is None or \
+                    receiver != f"{where.self_name}.{name.split('.', 1)[1]}":
+                continue
+        timeout = keyword(request, "timeout")
+        if (timeout is None or is_none(timeout.value)) and not has_star_kwargs(request):
+            return False
+        seen += 1
+    return seen > 0
+
+
+def _within(scope: Scope, outer: Scope) -> bool:
+    current: Scope | None = scope
+    while current is not None:
+        if current is outer:
+            return True
+        current = current.parent
+    return False
 
 
 def _in_mock(ctx: FileContext, scope: Scope) -> bool:

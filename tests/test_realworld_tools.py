@@ -220,3 +220,21 @@ def test_fetch_lint_report_show_and_label_on_a_fake_corpus(tmp_path, monkeypatch
     assert ">    5     time.sleep(1)" in out and "label: AL101 TP: sleeps in a handler" in out
     assert "finding: AL101 col 5" in out
     assert json.loads((root / "app-1.0" / corpus.MARKER).read_text())["files"] == 2
+
+
+def test_lint_only_one_package_keeps_the_others_results(tmp_path, monkeypatch, capsys):
+    root = make_fake_corpus(tmp_path, monkeypatch)
+    lib = root / "_downloads" / "lib-2.0-wheel"
+    lib.mkdir(parents=True)
+    with zipfile.ZipFile(lib / "lib-2.0-py3-none-any.whl", "w") as z:
+        z.writestr("lib/core.py", ASYNC_SOURCE)
+    corpus.PINS.write_text(corpus.PINS.read_text() + '[[package]]\nname = "lib"\nversion = "2.0"\n')
+    assert corpus.main(["fetch"]) == 0
+    assert corpus.main(["lint", "--select", "AL101"]) == 0
+    (root / "lib-2.0" / "lib" / "core.py").write_text(ASYNC_SOURCE + ASYNC_SOURCE.replace("handler", "other"))
+    assert corpus.main(["lint", "--select", "AL101", "--only", "lib"]) == 0
+    meta, packages, findings = triage.load_results(root / "findings.json")
+    assert [p["package"] for p in packages] == ["app", "lib"] and "merged_from" in meta
+    assert [(f.package, f.line) for f in findings] == [("app", 5), ("app", 5), ("lib", 5), ("lib", 10)]
+    assert corpus.main(["lint", "--select", "AL1", "--only", "lib"]) == 0  # other arguments: not merged
+    assert [p["package"] for p in triage.load_results(root / "findings.json")[1]] == ["lib"]

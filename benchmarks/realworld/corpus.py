@@ -11,6 +11,7 @@ See benchmarks/realworld/README.md.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import resource
@@ -158,6 +159,9 @@ def cmd_fetch(args) -> int:
         t2 = time.monotonic()
         print(f"{pin['name']:28} {pin['version']:12} {pin['kind']:6} {archive.stat().st_size / 1e6:6.1f} {files:6} "
               f"{t1 - t0:10.1f} {t2 - t1:8.1f}", flush=True)
+    pinned = {folder_of(root, p["name"], p["version"]).name for p in load_pins()}
+    for extra in sorted(p.parent.name for p in root.glob(f"*/{MARKER}") if p.parent.name not in pinned):
+        print(f"not in {PINS.name} (delete it if unused): {root / extra}")
     print(f"total {time.monotonic() - started:.1f} s" + (f", {failed} failed" if failed else ""))
     return 1 if failed else 0
 
@@ -175,8 +179,16 @@ def async_lint_exe(arg: str | None) -> str:
 
 
 def count_files(folder: Path) -> int:
+    """The .py/.pyi files outside hidden folders and those async-lint skips by default (gradio's sdist ships a
+    venv/). An estimate of what a lint reads: the package's own excludes and .gitignore are not applied."""
+    try:
+        from async_lint.config import DEFAULT_EXCLUDES
+    except ImportError:
+        DEFAULT_EXCLUDES = ("venv", ".venv", "build", "dist", "__pycache__", "node_modules", "site-packages")
+    def skipped(part: str) -> bool:
+        return part.startswith(".") or any(fnmatch.fnmatch(part, pattern) for pattern in DEFAULT_EXCLUDES)
     return sum(1 for p in folder.rglob("*") if p.suffix in KEEP_SUFFIXES and p.is_file()
-               and not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(folder).parts))
+               and not any(skipped(part) for part in p.relative_to(folder).parts[:-1]))
 
 
 def cmd_lint(args, extra: list[str]) -> int:
@@ -214,6 +226,8 @@ def cmd_lint(args, extra: list[str]) -> int:
     meta = {"async_lint": version, "executable": exe, "args": flags[4:], "created":
             datetime.now(timezone.utc).isoformat(timespec="seconds"), "seconds": round(time.monotonic() - started, 1),
             "cpu_seconds": round(sum(p["cpu_seconds"] for p in packages), 1), "load_average": list(os.getloadavg())}
+    if args.only:
+        packages, findings = merge_previous(root / RESULTS, meta, packages, findings)
     triage.save_results(root / RESULTS, meta, packages, findings)
     print("\n".join(triage.summary_lines(meta, packages, findings)))
     print(f"\nlint took {meta['seconds']} s wall, {meta['cpu_seconds']} s CPU; results in {root / RESULTS}")
@@ -221,6 +235,25 @@ def cmd_lint(args, extra: list[str]) -> int:
         print(f"\nsample (seed {args.seed}, {args.sample} of {len(findings)}):")
         print("\n".join(f.line_text() for f in triage.sample(findings, args.seed, args.sample)))
     return 1 if broken else 0
+
+
+def merge_previous(path: Path, meta: dict, packages: list[dict], findings: list) -> tuple[list[dict], list]:
+    """With --only: keep the other pinned packages' results of the previous lint if it ran with the same
+    async-lint and arguments, so one app can be re-linted after a change without linting them all."""
+    if not path.exists():
+        return packages, findings
+    old_meta, old_packages, old_findings = triage.load_results(path)
+    if (old_meta.get("async_lint"), old_meta.get("args")) != (meta["async_lint"], meta["args"]):
+        print("previous results used other arguments or another async-lint: not merged", file=sys.stderr)
+        return packages, findings
+    pinned = {(p["name"], p["version"]) for p in load_pins()}
+    fresh = {(p["package"], p["version"]) for p in packages}
+    kept = [p for p in old_packages if (p["package"], p["version"]) in pinned - fresh]
+    keys = {(p["package"], p["version"]) for p in kept}
+    meta["merged_from"] = old_meta.get("created")
+    order = {(p["name"], p["version"]): i for i, p in enumerate(load_pins())}
+    packages = sorted(kept + packages, key=lambda p: order[(p["package"], p["version"])])
+    return packages, sorted([f for f in old_findings if (f.package, f.version) in keys] + findings)
 
 
 # --- triage --------------------------------------------------------------------------------------------------
@@ -306,7 +339,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--only", action="append", help="this package only (repeatable)")
     p.add_argument("--force", action="store_true", help="unpack again even if already there")
     p = command("lint", "lint every unpacked package; unknown options go to `async-lint check`")
-    p.add_argument("--only", action="append", help="this package only (repeatable)")
+    p.add_argument("--only", action="append",
+                   help="this package only (repeatable); the others' results of the previous lint are kept")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--sample", type=int, default=0, metavar="K", help="print K seeded findings for triage")
     p.add_argument("--cache", action="store_true", help="let async-lint use its cache (default: --no-cache)")

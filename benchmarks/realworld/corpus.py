@@ -329,7 +329,7 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True)
 
     def command(name: str, help: str, labels: bool = False) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=help)
+        p = sub.add_parser(name, help=help, description=help, allow_abbrev=False)
         p.add_argument("--dir", help="corpus folder (default: $ASYNC_LINT_CORPUS or ~/.cache/async-lint-corpus)")
         if labels:
             p.add_argument("--labels", default=str(LABELS), help=f"labels CSV (default: {LABELS})")

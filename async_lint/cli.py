@@ -64,14 +64,17 @@ def cli() -> None:
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff: apply unsafe fixes too.")
 @click.option("--diff", is_flag=True, help="Print the diff the fixes would make and write nothing (exit 1 if any).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache (.async_lint_cache/).")
+@click.option("--stdin-filename", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Lint standard input (the path `-`, or no path) as this file: its name, configuration, package.")
 def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...], extend_select: tuple[str, ...],
           exclude: tuple[str, ...], output_format: str | None, exit_zero: bool, statistics: bool,
           config_file: Path | None, quiet: bool, jobs: int | None, show_traceback: bool, fix: bool,
-          unsafe_fixes: bool, diff: bool, no_cache: bool) -> None:
-    """Lint PATHS (files or folders; default: the current folder)."""
+          unsafe_fixes: bool, diff: bool, no_cache: bool, stdin_filename: Path | None) -> None:
+    """Lint PATHS (files or folders; default: the current folder; `-`: standard input)."""
     started = time.perf_counter()
     targets = list(paths) or [Path(".")]
-    for target in targets:
+    stdin = _stdin_target(paths, stdin_filename)
+    for target in [] if stdin else targets:
         if not target.exists() and not target.is_symlink():
             _fail(f"path does not exist: {target}")
     if config_file is not None and not config_file.is_file():
@@ -81,10 +84,15 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
         exclude=list(exclude) or None,
     )
     try:
-        settings = build_settings(targets, config_file, overrides)
+        settings = build_settings([stdin] if stdin else targets, config_file, overrides)
     except ConfigError as exc:
         _fail(str(exc))
         return
+    if stdin:
+        from async_lint.stdin import check_stdin
+
+        sys.exit(check_stdin(stdin, settings, output_format or "full", fix=fix, diff=diff, unsafe=unsafe_fixes,
+                             exit_zero=exit_zero, quiet=quiet, statistics=statistics, show_traceback=show_traceback))
     catalog = load_catalog()
     found = discover(targets, Path(settings.root), settings.exclude)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -169,6 +177,16 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
                   "report them", markup=True)
         sys.exit(2)
     sys.exit(1 if findings and not exit_zero else 0)
+
+
+def _stdin_target(paths: tuple[Path, ...], stdin_filename: Path | None) -> Path | None:
+    from async_lint.stdin import stdin_target
+
+    try:
+        return stdin_target(paths, stdin_filename)
+    except ValueError as exc:
+        _fail(str(exc))
+        return None
 
 
 @cli.command("clean")

@@ -257,5 +257,17 @@ def show_rule(code: str) -> None:
     console.print(Markdown(f"## Fix ({safety})\n{rule.fix}\n\nEnabled by default: {enabled}"))
 
 
+@cli.command("server")
+def language_server() -> None:
+    """Run the language server (LSP over stdio) for editors: diagnostics, fixes, noqa, rule docs on hover."""
+    try:
+        from async_lint.server.lsp import run
+    except ImportError as exc:
+        if exc.name in ("pygls", "lsprotocol") or str(exc.name).startswith(("pygls.", "lsprotocol.")):
+            _fail("the language server needs pygls: pip install 'async-lint[server]'")
+        raise
+    run()
+
+
 def main() -> None:
     cli(prog_name="async-lint")

@@ -58,9 +58,16 @@ class Session:
             content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
 
 
-async def _session(root: Path, body, options: dict | None = None) -> None:
+async def _session(root: Path, body, options: dict | None = None, configuration: dict | None = None) -> None:
     client = LanguageClient("async-lint-test", "0")
     session = Session(client)
+    capabilities = types.ClientCapabilities()
+    if configuration is not None:
+        capabilities = types.ClientCapabilities(workspace=types.WorkspaceClientCapabilities(configuration=True))
+
+        @client.feature(types.WORKSPACE_CONFIGURATION)
+        def on_configuration(params: types.ConfigurationParams) -> list:
+            return [configuration if item.section == "async-lint" else None for item in params.items]
 
     @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     def on_diagnostics(params: types.PublishDiagnosticsParams) -> None:
@@ -74,7 +81,7 @@ async def _session(root: Path, body, options: dict | None = None) -> None:
     await client.start_io(sys.executable, "-m", "async_lint", "server", cwd=str(root), env=env)
     try:
         await asyncio.wait_for(client.initialize_async(types.InitializeParams(
-            capabilities=types.ClientCapabilities(), root_uri=from_fs_path(str(root)),
+            capabilities=capabilities, root_uri=from_fs_path(str(root)),
             initialization_options=options)), TIMEOUT)
         client.initialized(types.InitializedParams())
         await body(session)
@@ -89,8 +96,8 @@ async def _session(root: Path, body, options: dict | None = None) -> None:
         await client.stop()
 
 
-def run_session(root: Path, body, options: dict | None = None) -> None:
-    asyncio.run(asyncio.wait_for(_session(root, body, options), TIMEOUT * 2))
+def run_session(root: Path, body, options: dict | None = None, configuration: dict | None = None) -> None:
+    asyncio.run(asyncio.wait_for(_session(root, body, options, configuration), TIMEOUT * 2))
 
 
 def test_diagnostics_code_action_and_change(tmp_path: Path):
@@ -164,6 +171,21 @@ def test_settings_and_project_context(tmp_path: Path):
         assert await s.next_diagnostics(blocking) == []
 
     run_session(tmp_path, body, {"select": ["AL107", "AL101"], "ignore": ["AL101"], "preview": False})
+
+
+def test_workspace_configuration_and_other_languages(tmp_path: Path):
+    async def body(s: Session) -> None:
+        # Not Python: no diagnostics are published for it (the first ones to arrive are the Python file's).
+        s.client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+            uri=from_fs_path(str(tmp_path / "notes.md")), language_id="markdown", version=1, text=BLOCKING)))
+        uri = s.open(tmp_path / "app.py", BLOCKING)
+        assert await s.next_diagnostics(uri) == []  # the client's configuration ignores AL101
+        other = s.open(tmp_path / "other.py", "import asyncio\n\nasync def f():\n    asyncio.sleep(1)\n")
+        assert [d.code for d in await s.next_diagnostics(other)] == ["AL201"]
+        assert s.diagnostics.empty() or all(p.uri != from_fs_path(str(tmp_path / "notes.md"))
+                                            for p in list(s.diagnostics._queue))
+
+    run_session(tmp_path, body, configuration={"ignore": ["AL101"]})
 
 
 def test_configuration_errors_are_shown(tmp_path: Path):

@@ -48,6 +48,8 @@ class AsyncLintServer(LanguageServer):
         self.pending: dict[str, asyncio.Task] = {}
         self.said: set[str] = set()  # configuration problems already shown (not again on every keystroke)
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="async-lint")
+        # Set once the client's settings are known: nothing is linted with the wrong ones first.
+        self.configured = asyncio.Event()
 
     # ------------------------------------------------------------------------------------------ documents
     def document(self, uri: str):
@@ -60,8 +62,7 @@ class AsyncLintServer(LanguageServer):
     def buffers(self) -> dict[str, str]:
         """path -> text of every open Python buffer: the project index reads them instead of the files."""
         return {self.path_of(doc.uri): doc.source for doc in list(self.workspace.text_documents.values())
-                if doc.uri.startswith("file:") and (doc.language_id in (None, "python")
-                                                    or doc.uri.endswith((".py", ".pyi")))}
+                if doc.uri.startswith("file:") and _is_python(doc)}
 
     async def in_worker(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.worker, partial(fn, *args))
@@ -73,6 +74,9 @@ class AsyncLintServer(LanguageServer):
 
     # -------------------------------------------------------------------------------------------- linting
     def schedule(self, uri: str, delay: float = 0.0) -> None:
+        doc = self.document(uri)
+        if doc is None or not _is_python(doc):
+            return  # a client may send every buffer it opens: TOML, Markdown, ...
         task = self.pending.pop(uri, None)
         if task is not None:
             task.cancel()
@@ -88,6 +92,11 @@ class AsyncLintServer(LanguageServer):
 
     async def lint(self, uri: str) -> Linted | None:
         """Lint the buffer as it is now; publish and remember the result if the buffer is still that version."""
+        if not self.configured.is_set():
+            try:
+                await asyncio.wait_for(self.configured.wait(), 10)
+            except asyncio.TimeoutError:
+                self.configured.set()  # the client never answered: go on with what we have
         doc = self.document(uri)
         if doc is None:
             return None
@@ -144,6 +153,12 @@ class AsyncLintServer(LanguageServer):
                 self.tell(problem, types.MessageType.Warning)
 
 
+def _is_python(doc) -> bool:
+    if doc.language_id:
+        return doc.language_id.lower() == "python"
+    return doc.uri.endswith((".py", ".pyi"))
+
+
 server = AsyncLintServer()
 
 
@@ -158,10 +173,10 @@ def initialize(ls: AsyncLintServer, params: types.InitializeParams) -> None:
 
 @server.feature(types.INITIALIZED)
 async def initialized(ls: AsyncLintServer, params: types.InitializedParams) -> None:
-    workspace = ls.client_capabilities.workspace
-    if workspace is not None and workspace.configuration:
+    try:
         await ls.fetch_configuration()
-        await ls.relint_all()
+    finally:
+        ls.configured.set()
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)

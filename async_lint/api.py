@@ -155,15 +155,16 @@ def _as_bytes(source: str | bytes) -> bytes:
         return data
 
 
-def lint_source(data: bytes, filename: str, settings: Settings, buffers: dict[str, bytes] | None = None
-                ) -> FileResult:
+def lint_source(data: bytes, filename: str, settings: Settings, buffers: dict[str, bytes] | None = None,
+                cache_for: Any = None) -> FileResult:
     """One file's result for `data` (the file on disk, if any, is not read), with its package context: the
-    project index comes from the other files of the package, read from `buffers` first, then from disk."""
+    project index comes from the other files of the package, read from `buffers` first, then from disk.
+    `cache_for` is `lint_paths`'s: the language server's cache kept in memory."""
     from async_lint.runner import lint_paths
 
     overlay = dict(buffers or {})
     overlay[filename] = data
-    return lint_paths([filename], settings, jobs=1, overlay=overlay)[0]
+    return lint_paths([filename], settings, jobs=1, overlay=overlay, cache_for=cache_for)[0]
 
 
 def check_source(source: str | bytes, filename: PathLike = "-", **settings: Any) -> list[Finding]:
@@ -175,12 +176,13 @@ def check_source(source: str | bytes, filename: PathLike = "-", **settings: Any)
 
 
 def fix_rounds(data: bytes, filename: str, settings: Settings, unsafe: bool = False,
-               buffers: dict[str, bytes] | None = None) -> tuple[bytes, int, FileResult, list[str]]:
+               buffers: dict[str, bytes] | None = None, cache_for: Any = None
+               ) -> tuple[bytes, int, FileResult, list[str]]:
     """Apply fixes to `data` in rounds (as `--fix` does): (fixed bytes, fixes applied, the result of the last
     lint, problems)."""
     from async_lint.fixer import MAX_ROUNDS, fix_round
 
-    result = lint_source(data, filename, settings, buffers)
+    result = lint_source(data, filename, settings, buffers, cache_for)
     applied = 0
     problems: list[str] = []
     for _ in range(MAX_ROUNDS):
@@ -190,7 +192,7 @@ def fix_rounds(data: bytes, filename: str, settings: Settings, unsafe: bool = Fa
         if new is None:
             break
         data, applied = new, applied + count
-        result = lint_source(data, filename, settings, buffers)
+        result = lint_source(data, filename, settings, buffers, cache_for)
     return data, applied, result, problems
 
 

@@ -250,3 +250,22 @@ def test_read_options():
     assert problems and "bogus" in problems[0]
     assert read_options(None) == ({}, [])
     assert read_options({"select": 3})[1]
+
+
+def test_session_keeps_the_result_cache_in_memory_and_never_writes_it(tmp_path: Path):
+    from async_lint.server.session import Session
+
+    (tmp_path / "pyproject.toml").write_text("[tool.async-lint]\n")
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "helpers.py").write_text("import time\n\ndef helper():\n    time.sleep(1)\n")
+    main = "from .helpers import helper\n\nasync def f():\n    helper()\n"
+    session = Session()
+    first = session.lint(str(pkg / "main.py"), main, {})
+    [cache] = session.caches.values()
+    hits = cache.hits
+    again = session.lint(str(pkg / "main.py"), main + "\n", {})  # an edit: helpers.py comes from the cache
+    assert [f.code for f in first.findings] == [f.code for f in again.findings] == ["AL107"]
+    assert cache.hits > hits
+    assert not (tmp_path / ".async_lint_cache").exists()

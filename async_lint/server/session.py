@@ -11,6 +11,7 @@ Keys may be spelled camelCase, snake_case or with dashes. A relative `config` is
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,28 @@ class Session:
     def __init__(self) -> None:
         self.root: str | None = None
         self.options: dict[str, Any] = {}
+        self.caches: dict[str, Any] = {}  # project root -> its result cache, read once, then kept in memory
+
+    def cache_for(self, settings: Settings):
+        """For `lint_paths`: the project's result cache (`.async_lint_cache/`, as `async-lint check` left it),
+        read once and then kept in memory with every result the server adds. The server never writes it."""
+        from async_lint.cache import ResultCache
+
+        class Kept(ResultCache):
+            def save(self) -> None:
+                pass
+
+        def cache(salt: str) -> ResultCache:
+            base = self.caches.get(settings.root)
+            if base is None:
+                base = self.caches[settings.root] = Kept(Path(settings.root), salt)
+            if base.salt == salt.encode():
+                return base
+            view = copy.copy(base)  # other settings or packages: other keys, the same entries
+            view.salt = salt.encode()
+            return view
+
+        return cache
 
     def configure(self, raw: Any) -> list[str]:
         options, problems = read_options(raw)
@@ -79,7 +102,8 @@ class Session:
 
         _forget_package_layout()
         overlay = {other: _as_bytes(content) for other, content in buffers.items() if other != path}
-        return lint_source(_as_bytes(text), path, self.settings(path), overlay)
+        settings = self.settings(path)
+        return lint_source(_as_bytes(text), path, settings, overlay, self.cache_for(settings))
 
     def fix_all(self, path: str, text: str, buffers: dict[str, str], unsafe: bool = False) -> str:
         """`text` with every safe fix applied (in rounds, as `--fix` does)."""
@@ -88,7 +112,8 @@ class Session:
 
         _forget_package_layout()
         overlay = {other: _as_bytes(content) for other, content in buffers.items() if other != path}
-        fixed, applied, _, _ = fix_rounds(_as_bytes(text), path, self.settings(path), unsafe, overlay)
+        settings = self.settings(path)
+        fixed, applied, _, _ = fix_rounds(_as_bytes(text), path, settings, unsafe, overlay, self.cache_for(settings))
         return decode(fixed).text if applied else text
 
 

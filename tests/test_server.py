@@ -146,6 +146,12 @@ def test_fix_all_action_only(tmp_path: Path):
             context=types.CodeActionContext(diagnostics=[], only=[types.CodeActionKind.SourceFixAll]))), TIMEOUT)
         [action] = actions
         assert action.kind == "source.fixAll.async-lint"
+        # A cursor away from any finding, no kind asked for: nothing, and nothing computed.
+        elsewhere = await asyncio.wait_for(s.client.text_document_code_action_async(types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(types.Position(1, 0), types.Position(1, 0)),
+            context=types.CodeActionContext(diagnostics=[]))), TIMEOUT)
+        assert not elsewhere
         fixed = apply(source, action.edit.changes[uri])
         assert fixed.count("await asyncio.sleep") == 2 and "import asyncio\n" in fixed
         compile(fixed, "app.py", "exec")
@@ -226,6 +232,11 @@ def test_noqa_edit(line: str, expected: str):
     text = f"async def f():\n{line}\nx = 1\n"
     edit = noqa_edit(_finding(2), Lines(text))
     assert apply(text, [edit]) == f"async def f():\n{expected}\nx = 1\n"
+
+
+def test_noqa_edit_not_offered_for_file_problems():
+    problem = Finding("AL001", "cannot parse", "a.py", 1, 1, 1, 1, noqa_row=None)
+    assert noqa_edit(problem, Lines("def f(:\n")) is None
 
 
 def test_noqa_edit_not_offered_when_silenced():

@@ -94,8 +94,8 @@ _NOQA_CODES = re.compile(r"(#\s*noqa\s*:\s*)([A-Z]+[0-9]+(?:[ \t]*,?[ \t]*[A-Z]+
 def noqa_edit(finding: Finding, lines: Lines) -> types.TextEdit | None:
     """The edit that silences `finding` on its line: `  # noqa: AL101` at the end, or the code added to the
     line's `# noqa: ...` list. None when the line already silences it (a blanket `# noqa`)."""
-    row = finding.noqa_row or finding.row
-    if not 0 < row <= len(lines.lines):
+    row = finding.noqa_row
+    if row is None or not 0 < row <= len(lines.lines):  # None: a problem of the file (AL0xx), no line to mark
         return None
     line = lines.lines[row - 1]
     codes = noqa_codes(line)

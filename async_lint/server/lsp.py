@@ -45,6 +45,7 @@ class AsyncLintServer(LanguageServer):
         super().__init__("async-lint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.session = Session()
         self.linted: dict[str, Linted] = {}
+        self.fixed_all: dict[str, tuple[str, str]] = {}  # uri -> (text, the text with every safe fix applied)
         self.pending: dict[str, asyncio.Task] = {}
         self.said: set[str] = set()  # configuration problems already shown (not again on every keystroke)
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="async-lint")
@@ -129,11 +130,24 @@ class AsyncLintServer(LanguageServer):
             return known
         return await self.lint(uri)
 
+    async def fix_all(self, uri: str, linted: Linted) -> str:
+        known = self.fixed_all.get(uri)
+        if known is not None and known[0] == linted.text:
+            return known[1]
+        try:
+            fixed = await self.in_worker(self.session.fix_all, self.path_of(uri), linted.text, self.buffers())
+        except ConfigError as exc:
+            self.tell(str(exc))
+            return linted.text
+        self.fixed_all[uri] = (linted.text, fixed)
+        return fixed
+
     def lines(self, text: str) -> Lines:
         return Lines(text, self.workspace.position_codec.client_num_units)
 
     async def relint_all(self) -> None:
         self.said.clear()
+        self.fixed_all.clear()  # other settings: other fixes
         for doc in list(self.workspace.text_documents.values()):
             self.schedule(doc.uri)
 
@@ -212,6 +226,7 @@ def did_close(ls: AsyncLintServer, params: types.DidCloseTextDocumentParams) -> 
     if task is not None:
         task.cancel()
     ls.linted.pop(uri, None)
+    ls.fixed_all.pop(uri, None)
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
 
@@ -258,12 +273,11 @@ async def code_action(ls: AsyncLintServer, params: types.CodeActionParams) -> li
                 actions.append(action(f"{finding.code}: add `# noqa: {finding.code}` to this line",
                                       types.CodeActionKind.QuickFix, [edit], finding))
     safe = [f for f in linted.findings if f.fix is not None and f.fix.applicability == "safe"]
-    if safe and _wanted(FIX_ALL_KIND, only):
-        try:
-            fixed = await ls.in_worker(ls.session.fix_all, ls.path_of(uri), linted.text, ls.buffers())
-        except ConfigError as exc:
-            ls.tell(str(exc))
-            fixed = linted.text
+    # Editors ask for code actions at every move of the cursor: "fix all" (a few lints of the buffer) is
+    # offered when asked for by kind (on save), or beside a quick fix; computed once per version of the buffer.
+    asked = bool(only) or any(a.kind == types.CodeActionKind.QuickFix and a.is_preferred for a in actions)
+    if safe and asked and _wanted(FIX_ALL_KIND, only):
+        fixed = await ls.fix_all(uri, linted)
         if fixed != linted.text:
             actions.append(action("async-lint: fix all safe fixes", FIX_ALL_KIND,
                                   convert.replace_text(linted.text, fixed, lines)))

@@ -27,14 +27,20 @@ STDIN = "-"
 
 
 def stdin_target(paths: tuple[Path, ...], stdin_filename: Path | None) -> Path | None:
-    """The path stdin is linted as, or None when stdin is not read: `-` is the only path, or no path is given
-    with `--stdin-filename`. Raises ValueError for `-` mixed with other paths."""
+    """The path stdin is linted as, or None when stdin is not read. With `--stdin-filename` stdin is read and
+    other paths are ignored with a warning (as ruff does); without it, `-` must be the only path (ValueError)."""
     dash = [p for p in paths if str(p) == STDIN]
-    if not dash and (paths or stdin_filename is None):
+    if stdin_filename is not None:
+        err = Console(stderr=True, highlight=False, soft_wrap=True)
+        for path in paths:
+            if str(path) != STDIN:
+                err.print(f"[yellow]warning:[/] ignoring {escape(str(path))} in favor of standard input", markup=True)
+        return stdin_filename
+    if not dash:
         return None
-    if len(paths) > len(dash) or len(dash) > 1:
+    if len(paths) > 1:
         raise ValueError("`-` (read standard input) cannot be combined with other paths")
-    return stdin_filename if stdin_filename is not None else Path(STDIN)
+    return Path(STDIN)
 
 
 def _on_disk(path: str, data: bytes) -> bool:

@@ -100,6 +100,14 @@ def test_dash_with_other_paths_is_a_usage_error(tmp_path: Path, args: list[str])
     assert "cannot be combined" in proc.stderr.decode()
 
 
+def test_stdin_filename_wins_over_paths(tmp_path: Path):
+    (tmp_path / "other.py").write_text("x = 1\n")
+    proc = run(["--stdin-filename", "app.py", "other.py", "--output-format", "concise"], BLOCKING, tmp_path)
+    assert proc.returncode == 1
+    assert "app.py:4:5: AL101" in proc.stdout.decode()
+    assert "ignoring other.py in favor of standard input" in proc.stderr.decode()
+
+
 def test_stdin_syntax_error(tmp_path: Path):
     proc = run(["--output-format", "concise", "-"], "import time\nasync def f(:\n    time.sleep(1)\n", tmp_path)
     assert proc.returncode == 1

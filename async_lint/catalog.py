@@ -43,10 +43,42 @@ class RuleDoc:
     family: str
     triggers: tuple[str, ...]
     project: bool = False  # needs the project index (answers from other files, or publishes facts for them)
+    preview: bool = False  # runs only with `--preview` / `preview = true`
+    peer_codes: tuple[str, ...] = ()  # other linters' codes for the same pitfall (PEER_CODES)
 
     @property
     def has_fix(self) -> bool:
         return self.fix_safety in ("safe", "unsafe")
+
+    @property
+    def default_label(self) -> str:
+        """`always` (AL0xx: reported whatever is selected), `on` or `off` (opt-in); `preview (on)` / `preview
+        (off)` for a preview rule, which runs only in preview."""
+        if self.family == "AL0":
+            return "always"
+        label = "on" if self.default else "off"
+        return f"preview ({label})" if self.preview else label
+
+
+# The codes ruff and flake8-async give the same pitfalls: a line already silenced for them (`# noqa: ASYNC210`) is
+# silenced for the async-lint rule too, so a project moving over from those tools keeps its suppressions. Only a
+# peer code for the same pitfall counts: `# noqa: ASYNC210` (a blocking HTTP call) does not silence AL101.
+PEER_CODES: dict[str, tuple[str, ...]] = {
+    "AL101": ("ASYNC251",),  # time.sleep()
+    "AL102": ("ASYNC210",),  # blocking HTTP call
+    "AL103": ("ASYNC230", "ASYNC240"),  # blocking open(); os.path / pathlib file I/O
+    "AL104": ("ASYNC220", "ASYNC221", "ASYNC222"),  # blocking subprocess / os.wait
+    "AL106": ("ASYNC250",),  # blocking input()
+    "AL202": ("RUF006", "ASYNC300"),  # create_task() result not kept
+    "AL303": ("S113",),  # requests call without timeout
+    "AL501": ("ASYNC102", "ASYNC103", "ASYNC104"),  # cancellation awaited in finally / not re-raised
+}
+
+
+def suppressed_by_peer(code: str, noqa: Iterable[str]) -> bool:
+    """Does a `# noqa` listing `noqa` (upper-case codes) name another linter's code for `code`'s pitfall?"""
+    peers = PEER_CODES.get(code)
+    return bool(peers) and any(c in peers for c in noqa)
 
 
 @dataclass(frozen=True)
@@ -211,6 +243,8 @@ def build_catalog(
                 family=family,
                 triggers=tuple(rule.get("triggers", triggers)),
                 project=rule.get("project", False),
+                preview=rule.get("preview", False),
+                peer_codes=PEER_CODES.get(rule["code"], ()),
             )
             if doc.code in rules:
                 raise ValueError(f"{filename}: rule {doc.code} is defined twice")

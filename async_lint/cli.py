@@ -64,12 +64,19 @@ def cli() -> None:
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff: apply unsafe fixes too.")
 @click.option("--diff", is_flag=True, help="Print the diff the fixes would make and write nothing (exit 1 if any).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache (.async_lint_cache/).")
+@click.option("--preview/--no-preview", default=None,
+              help="Run preview rules and behaviours (overrides `preview` in [tool.async-lint]).")
+@click.option("--test-select", multiple=True,
+              help="Rule codes or prefixes that run in test files (replaces `test-select`; ALL = every rule).")
+@click.option("--extend-test-select", multiple=True,
+              help="Rule codes or prefixes to run in test files on top of `test-select` (default: AL2, AL7).")
 @click.option("--stdin-filename", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Lint standard input (the path `-`, or no path) as this file: its name, configuration, package.")
 def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...], extend_select: tuple[str, ...],
           exclude: tuple[str, ...], output_format: str | None, exit_zero: bool, statistics: bool,
           config_file: Path | None, quiet: bool, jobs: int | None, show_traceback: bool, fix: bool,
-          unsafe_fixes: bool, diff: bool, no_cache: bool, stdin_filename: Path | None) -> None:
+          unsafe_fixes: bool, diff: bool, no_cache: bool, preview: bool | None, test_select: tuple[str, ...],
+          extend_test_select: tuple[str, ...], stdin_filename: Path | None) -> None:
     """Lint PATHS (files or folders; default: the current folder; `-`: standard input)."""
     started = time.perf_counter()
     targets = list(paths) or [Path(".")]
@@ -81,7 +88,8 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
         _fail(f"config file does not exist: {config_file}")
     overrides = Overrides(
         select=_codes(select), ignore=_codes(ignore), extend_select=_codes(extend_select),
-        exclude=list(exclude) or None,
+        exclude=list(exclude) or None, preview=preview, test_select=_codes(test_select),
+        extend_test_select=_codes(extend_test_select),
     )
     try:
         settings = build_settings([stdin] if stdin else targets, config_file, overrides)
@@ -96,6 +104,8 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
     catalog = load_catalog()
     found = discover(targets, Path(settings.root), settings.exclude)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
+    for note in settings.notes:
+        err.print(f"[yellow]warning:[/] {escape(note)}", markup=True)
     for path, problem in found.problems:
         err.print(f"[yellow]warning:[/] {path}: {problem}", markup=True)
 
@@ -209,14 +219,15 @@ def clean_cache(path: Path | None) -> None:
 @cli.command("rules")
 @click.option("--output-format", type=click.Choice(["table", "json"]), default="table")
 def list_rules(output_format: str) -> None:
-    """List every rule: code, name, summary, default, fix."""
+    """List every rule: code, name, summary, default (on, off = opt-in, preview = needs --preview), fix."""
     from rich.table import Table
     catalog = load_catalog()
     if output_format == "json":
         import json
 
         click.echo(json.dumps([
-            {"code": r.code, "name": r.name, "summary": r.summary, "default": r.default, "fix": r.fix_safety}
+            {"code": r.code, "name": r.name, "summary": r.summary, "default": r.default, "preview": r.preview,
+             "fix": r.fix_safety}
             for r in sorted(catalog.rules.values(), key=lambda r: r.code)
         ], indent=2))
         return
@@ -224,10 +235,11 @@ def list_rules(output_format: str) -> None:
     for column in ("Code", "Name", "Summary", "Default", "Fix"):
         table.add_column(column, overflow="fold")
     for rule in sorted(catalog.rules.values(), key=lambda r: r.code):
-        # AL0xx (unreadable file, internal error) are reported whatever is selected.
-        default = "always" if rule.family == "AL0" else "on" if rule.default else "off"
-        table.add_row(rule.code, rule.name, rule.summary, default, rule.fix_safety if rule.has_fix else "-")
+        fix = rule.fix_safety if rule.has_fix else "-"
+        table.add_row(rule.code, rule.name, rule.summary, rule.default_label, fix)
     Console().print(table)
+    click.echo("Default: on = runs without configuration; off = opt-in (extend-select); preview = runs only with "
+               "--preview; in test files only test-select (AL2, AL7) runs by default.")
 
 
 @cli.command("rule")
@@ -254,6 +266,8 @@ def show_rule(code: str) -> None:
         console.print(Syntax(rule.good, "python", theme="ansi_dark"))
     safety = {"safe": "safe fix", "unsafe": "unsafe fix (needs --unsafe-fixes)"}.get(rule.fix_safety, "no automatic fix")
     enabled = "always reported" if rule.family == "AL0" else "yes" if rule.default else "no"
+    if rule.preview:
+        enabled += " (a preview rule: it runs only with `--preview` or `preview = true`)"
     console.print(Markdown(f"## Fix ({safety})\n{rule.fix}\n\nEnabled by default: {enabled}"))
 
 

@@ -6,8 +6,10 @@ code stops the run with exit code 2 and a message naming the key.
 
 from __future__ import annotations
 
+import fnmatch
 import sys
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -35,7 +37,18 @@ KNOWN_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "default-timeout": ((int, float), "a number of seconds"),
     "helper-depth": (int, "a whole number"),
     "max-file-size": ((int, float), "a number of megabytes"),
+    "preview": (bool, "true or false"),
+    "test-files": (list, "a list of glob patterns"),
+    "extend-test-files": (list, "a list of glob patterns"),
+    "test-select": (list, "a list of rule codes or prefixes"),
+    "extend-test-select": (list, "a list of rule codes or prefixes"),
 }
+
+# Test code, by pytest's conventions: its test modules and conftest.py, and whatever lives in a tests/ folder.
+DEFAULT_TEST_FILES = ("test_*.py", "*_test.py", "conftest.py", "tests/", "test/")
+# What runs in test code by default: a coroutine a test never awaits asserts nothing (AL2xx), and the AL7xx rules
+# are about tests. Blocking calls, timeouts, lifecycle and cancellation in tests are opt-in (extend-test-select).
+DEFAULT_TEST_SELECT = ("AL2", "AL7")
 
 DEFAULT_EXCLUDES = (".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "build", "dist", "__pycache__",
                     "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".async_lint_cache",
@@ -55,13 +68,60 @@ class Settings:
     helper_depth: int = 4
     max_file_size: float = 1.0  # MB; larger files are skipped with a warning
     config_file: str | None = None
+    preview: bool = False  # preview rules (catalog `preview = true`) and preview behaviours run
+    test_files: tuple[str, ...] = DEFAULT_TEST_FILES
+    # The codes that may run in test files (intersected with `enabled`); None: every enabled rule runs there.
+    test_select: frozenset[str] | None = None
+    # Warnings about the configuration for the command line to print (a preview rule selected without preview).
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     def catalog(self) -> Catalog:
         return load_catalog({name: dict(spec) for name, spec in self.extend_blocking})
 
     def cache_key(self) -> str:
+        test_select = sorted(self.test_select) if self.test_select is not None else None
         return repr((sorted(self.enabled), self.per_file_ignores, self.extend_blocking, self.default_timeout,
-                     self.helper_depth, self.max_file_size))
+                     self.helper_depth, self.max_file_size, self.preview, self.test_files, test_select))
+
+    def is_test_file(self, path: str) -> bool:
+        """Is `path` test code (a `test-files` pattern matches it)? The one definition every rule uses."""
+        return is_test_path(path, self.root, self.test_files)
+
+    def codes_not_run_in(self, path: str) -> frozenset[str]:
+        """Enabled codes that do not run in this file: all but `test-select` in a test file, else none."""
+        if self.test_select is None or not self.is_test_file(path):
+            return frozenset()
+        return self.enabled - self.test_select
+
+
+def relative_path(path: str, root: str | None) -> str:
+    """`path` relative to the project root with forward slashes (itself when it is not below the root)."""
+    if root is not None:
+        try:
+            return Path(path).resolve().relative_to(root).as_posix()
+        except (ValueError, OSError):
+            pass
+    return Path(path).as_posix()
+
+
+def matches_test_pattern(rel: str, pattern: str) -> bool:
+    """`test-files` patterns: one without `/` matches the file name (`test_*.py`); one ending in `/` matches a
+    folder at any depth and everything below it (`tests/`), or below the root when it has another `/`
+    (`src/testing/`); any other is matched against the path from the project root (`*` crosses `/`)."""
+    if pattern.endswith("/"):
+        folder = pattern.rstrip("/")
+        if "/" in folder:
+            return fnmatch.fnmatchcase(rel, folder + "/*")
+        return any(fnmatch.fnmatchcase(part, folder) for part in rel.split("/")[:-1])
+    if "/" not in pattern:
+        return fnmatch.fnmatchcase(rel.rsplit("/", 1)[-1], pattern)
+    return fnmatch.fnmatchcase(rel, pattern)
+
+
+@lru_cache(maxsize=4096)
+def is_test_path(path: str, root: str | None, patterns: tuple[str, ...] = DEFAULT_TEST_FILES) -> bool:
+    rel = relative_path(path, root)
+    return any(matches_test_pattern(rel, pattern) for pattern in patterns)
 
 
 @dataclass
@@ -72,6 +132,9 @@ class Overrides:
     ignore: list[str] | None = None
     extend_select: list[str] | None = None
     exclude: list[str] | None = None
+    preview: bool | None = None
+    test_select: list[str] | None = None
+    extend_test_select: list[str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -116,7 +179,7 @@ def read_config(path: Path) -> dict[str, Any]:
             known = ", ".join(sorted(KNOWN_KEYS))
             raise ConfigError(f"{path}: unknown key `{key}` in [tool.async-lint] (known keys: {known})")
         expected, described = KNOWN_KEYS[key]
-        if not isinstance(value, expected) or isinstance(value, bool):
+        if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
             raise ConfigError(f"{path}: `{key}` must be {described}, not {type(value).__name__}")
         if isinstance(value, list) and not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{path}: `{key}` must be {described} (strings)")
@@ -178,6 +241,27 @@ def build_settings(paths: list[Path], config_file: Path | None, overrides: Overr
     enabled |= expand_selectors(overrides.extend_select or [], catalog, "--extend-select")
     enabled -= expand_selectors(overrides.ignore or [], catalog, "--ignore")
 
+    preview = overrides.preview if overrides.preview is not None else table.get("preview", False)
+    notes: list[str] = []
+    if not preview:
+        # Like ruff: without preview, preview rules do not run, whatever selects them; naming one by its exact
+        # code earns a warning, since that is surely not what was meant.
+        previews = {code for code in enabled if catalog.rules[code].preview}
+        named = _named_codes(overrides, table)
+        for code in sorted(previews & named):
+            notes.append(f"selection `{code}` has no effect because preview is not enabled (`--preview`, or "
+                         "`preview = true` in [tool.async-lint])")
+        enabled -= previews
+
+    # Test files: a CLI `--test-select` starts afresh, like `--select`.
+    if overrides.test_select is not None:
+        test_select = expand_selectors(overrides.test_select, catalog, "--test-select")
+    else:
+        test_select = expand_selectors(table.get("test-select", DEFAULT_TEST_SELECT), catalog, where)
+        test_select |= expand_selectors(table.get("extend-test-select", []), catalog, where)
+    test_select |= expand_selectors(overrides.extend_test_select or [], catalog, "--extend-test-select")
+    test_files = tuple(table.get("test-files", DEFAULT_TEST_FILES)) + tuple(table.get("extend-test-files", []))
+
     per_file = []
     for pattern, codes in table.get("per-file-ignores", {}).items():
         if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
@@ -205,4 +289,15 @@ def build_settings(paths: list[Path], config_file: Path | None, overrides: Overr
         helper_depth=depth,
         max_file_size=float(max_size),
         config_file=str(config_file) if config_file else None,
+        preview=bool(preview),
+        test_files=test_files,
+        test_select=frozenset(test_select),
+        notes=tuple(notes),
     )
+
+
+def _named_codes(overrides: Overrides, table: dict[str, Any]) -> set[str]:
+    """Rule codes named exactly (not by a prefix) in the selections that count for this run."""
+    lists = [overrides.select] if overrides.select is not None else [table.get("select"), table.get("extend-select")]
+    lists.append(overrides.extend_select)
+    return {raw.strip().upper() for values in lists if values for raw in values}

@@ -38,5 +38,9 @@ class FileContext:
 
     @property
     def is_test_file(self) -> bool:
-        name = self.path.replace("\\", "/").rsplit("/", 1)[-1]
-        return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+        """Test code by the run's `test-files` patterns (pytest's conventions by default)."""
+        if self.settings is not None:
+            return self.settings.is_test_file(self.path)
+        from async_lint.config import is_test_path
+
+        return is_test_path(self.path, None)

@@ -11,16 +11,16 @@ from pathlib import Path
 
 import libcst as cst
 
-from async_lint.catalog import Catalog
+from async_lint.catalog import Catalog, suppressed_by_peer
 from async_lint.checks import DEFERRED_FIXES, Rule, all_rules
-from async_lint.config import Settings
+from async_lint.config import Settings, relative_path
 from async_lint.context import FileContext
 from async_lint.finding import FileResult, Finding, Report, error_result
 from async_lint.fixes import fix_info, nodes_to_place, source_lines
 from async_lint.index import Deferred, module_name_for
 from async_lint.positions import Span, spans
 from async_lint.resolve import Resolver
-from async_lint.source import SKIP_FILE, SourceError, decode, is_suppressed
+from async_lint.source import SKIP_FILE, SourceError, decode, is_suppressed, noqa_codes
 from async_lint.summarize import settle_lines, summarize
 from async_lint.walker import Facts, collect
 
@@ -37,6 +37,9 @@ class Linter:
         self.overlay: dict[str, bytes] = {}  # path -> content with fixes applied but not yet written
         # False for hosts that do their own `# noqa` handling (the flake8 plugin).
         self.respect_noqa = True
+        # `# noqa: ASYNC210` (another linter's code for the same pitfall) silences AL102; the flake8 plugin keeps
+        # this on, since flake8 knows nothing of it (off with flake8's --disable-noqa).
+        self.respect_peer_noqa = True
         self.catalog: Catalog = settings.catalog()
         self.rules: list[Rule] = [
             cls(settings.enabled) for cls in all_rules() if settings.enabled.intersection(cls.codes)
@@ -61,13 +64,13 @@ class Linter:
 
     # ------------------------------------------------------------------
     def ignored_codes(self, path: str) -> frozenset[str]:
+        """Enabled codes not reported in this file: its per-file-ignores, and in test files those outside
+        `test-select`."""
+        not_run = self.settings.codes_not_run_in(path)
         if not self.settings.per_file_ignores:
-            return frozenset()
-        try:
-            rel = Path(path).resolve().relative_to(self.settings.root).as_posix()
-        except ValueError:
-            rel = Path(path).as_posix()
-        codes: set[str] = set()
+            return not_run
+        rel = relative_path(path, self.settings.root)
+        codes: set[str] = set(not_run)
         name = rel.rsplit("/", 1)[-1]
         for pattern, ignored in self.settings.per_file_ignores:
             if fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(name, pattern):
@@ -140,7 +143,10 @@ class Linter:
             self.settle(result, facts, {})
             return result
         reports: list[Report] = []
+        ignored = self.ignored_codes(path)
         for rule in self.rules:
+            if ignored and ignored.issuperset(self.settings.enabled.intersection(rule.codes)):
+                continue  # none of its codes is reported here (a test file, per-file-ignores)
             try:
                 reports.extend(rule.check(ctx))
             except Exception as exc:  # one broken check must not stop the run
@@ -149,7 +155,7 @@ class Linter:
         if len(immediate) < len(reports):
             locators = {id(call): i for i, (call, _) in enumerate(facts.calls)}
             for report in reports:
-                if report.defer is not None and report.code in self.settings.enabled:
+                if report.defer is not None and report.code in self.settings.enabled and report.code not in ignored:
                     kind, target = report.defer
                     result.deferred.append(Deferred(kind, target, report.code, report.message, report.suggestion,
                                                     locators[id(report.node)], report.deferred_fix))
@@ -217,6 +223,15 @@ class Linter:
         )
         result.internal_errors += 1
 
+    def silenced(self, lines: list[str], row: int, code: str) -> bool:
+        """Does a `# noqa` on the row silence `code`: a bare one, one naming the code (or a prefix of it), or one
+        naming a peer linter's code for the same pitfall (catalog.PEER_CODES)?"""
+        if self.respect_noqa and is_suppressed(lines, row, code):
+            return True
+        if not self.respect_peer_noqa or not 0 < row <= len(lines):
+            return False
+        return suppressed_by_peer(code, noqa_codes(lines[row - 1]) or ())
+
     def place(self, result: FileResult, facts: Facts, text: str, reports: list[Report]) -> dict[int, Span]:
         """Turn reports into findings: positions (computed only now), fixes, per-file ignores, noqa. Returns the
         positions, which include the summary's pending blocking calls (one codegen pass per file)."""
@@ -240,7 +255,7 @@ class Linter:
             if key in seen:
                 continue
             seen.add(key)
-            suppressed = self.respect_noqa and is_suppressed(lines, row, report.code)
+            suppressed = self.silenced(lines, row, report.code)
             finding = Finding(
                 report.code,
                 report.message,

@@ -2,8 +2,10 @@
 
 Registered in the `flake8.extension` entry-point group as `AL`. Each file is linted on its own (the project index
 covers just that file). flake8 owns everything around the findings: `# noqa` comments, `--select`/`--ignore`,
-per-file-ignores and the output format, so the plugin hands every finding over unfiltered by noqa. A file that
-libcst cannot read or parse yields nothing: flake8 reports its own E902/E999 for it.
+per-file-ignores and the output format, so the plugin hands every finding over unfiltered by noqa, except lines
+silenced with a peer linter's code for the same pitfall (`# noqa: ASYNC251` for AL101), which flake8 cannot know
+(flake8's --disable-noqa shows those too). A file that libcst cannot read or parse yields nothing: flake8 reports
+its own E902/E999 for it.
 
 Which rules run follows async-lint's configuration, found like `async-lint check` finds it (the nearest
 `pyproject.toml` with `[tool.async-lint]`), adjusted by the `--async-lint-*` options, which flake8 also reads from
@@ -39,6 +41,9 @@ class AsyncLintPlugin:
     _select: tuple[str, ...] | None = None
     _extend_select: tuple[str, ...] = ()
     _ignore: tuple[str, ...] = ()
+    _preview: bool | None = None
+    _extend_test_select: tuple[str, ...] = ()
+    _peer_noqa = True  # flake8's --disable-noqa turns off the peer-code noqa the plugin applies too
 
     def __init__(self, tree: Any, filename: str, lines: list[str] | None = None):
         # `tree` is flake8's ast module; async-lint parses with libcst itself. flake8 needs the parameter to know
@@ -69,6 +74,14 @@ class AsyncLintPlugin:
             "--async-lint-ignore", default=None, parse_from_config=True, comma_separated_list=True,
             help="async-lint: rule codes or prefixes not to run (flake8's own --extend-ignore works too).",
         )
+        manager.add_option(
+            "--async-lint-preview", default=None, action="store_true", parse_from_config=True,
+            help="async-lint: run preview rules and behaviours (like `preview = true` in [tool.async-lint]).",
+        )
+        manager.add_option(
+            "--async-lint-extend-test-select", default=None, parse_from_config=True, comma_separated_list=True,
+            help="async-lint: rule codes or prefixes to run in test files on top of test-select (default AL2, AL7).",
+        )
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
@@ -77,13 +90,16 @@ class AsyncLintPlugin:
         cls._select = tuple(select) if select else None
         cls._extend_select = tuple(getattr(options, "async_lint_extend_select", None) or ())
         cls._ignore = tuple(getattr(options, "async_lint_ignore", None) or ())
+        cls._preview = True if getattr(options, "async_lint_preview", None) else None
+        cls._extend_test_select = tuple(getattr(options, "async_lint_extend_test_select", None) or ())
+        cls._peer_noqa = not getattr(options, "disable_noqa", False)
         # Mistakes on the command line or in flake8's configuration stop flake8 at once, like its own bad options.
         try:
             if cls._config_file is not None and not Path(cls._config_file).is_file():
                 raise ConfigError(f"file does not exist: {cls._config_file}")
             catalog = load_catalog()
             for option, values in (("select", cls._select or ()), ("extend-select", cls._extend_select),
-                                   ("ignore", cls._ignore)):
+                                   ("ignore", cls._ignore), ("extend-test-select", cls._extend_test_select)):
                 expand_selectors(values, catalog, f"--async-lint-{option}")
             if cls._config_file is not None:
                 _settings(cls._settings_key_for(Path(".")))
@@ -110,7 +126,8 @@ class AsyncLintPlugin:
     def _settings_key_for(cls, folder: Path) -> tuple:
         """What the settings of a file depend on: the folder its configuration is searched from, and the options."""
         anchor = None if cls._config_file else str(folder.resolve())
-        return (anchor, cls._config_file, cls._select, cls._extend_select, cls._ignore)
+        return (anchor, cls._config_file, cls._select, cls._extend_select, cls._ignore, cls._preview,
+                cls._extend_test_select, cls._peer_noqa)
 
     def _source(self) -> bytes:
         """The bytes flake8 checks: its decoded lines, encoded back as the file declares (PEP 263)."""
@@ -126,24 +143,28 @@ class AsyncLintPlugin:
 
 @lru_cache(maxsize=64)
 def _settings(key: tuple) -> Settings:
-    anchor, config_file, select, extend_select, ignore = key
+    anchor, config_file, select, extend_select, ignore, preview, extend_test_select, _ = key
     overrides = Overrides(
         select=list(select) if select is not None else None,
         extend_select=list(extend_select) or None,
         ignore=list(ignore) or None,
+        preview=preview,
+        extend_test_select=list(extend_test_select) or None,
     )
     start = Path(anchor) if anchor is not None else Path(".")
     return build_settings([start], Path(config_file) if config_file else None, overrides)
 
 
-_linters: dict[Settings, Linter] = {}
+_linters: dict[tuple[Settings, bool], Linter] = {}
 
 
 def _linter(key: tuple) -> Linter:
     """One Linter per distinct configuration (usually one per run), reused for every file flake8 hands over."""
     settings = _settings(key)
-    linter = _linters.get(settings)
+    peer_noqa = key[-1]
+    linter = _linters.get((settings, peer_noqa))
     if linter is None:
-        linter = _linters[settings] = Linter(settings)
-        linter.respect_noqa = False  # flake8 does the noqa handling
+        linter = _linters[(settings, peer_noqa)] = Linter(settings)
+        linter.respect_noqa = False  # flake8 does the noqa handling, except for other linters' codes (ASYNC210)
+        linter.respect_peer_noqa = peer_noqa
     return linter

@@ -109,8 +109,9 @@ class Deferred:
     """A finding that stands only if the project index says so. It carries no position: computing positions
     costs a codegen pass, so the file is re-read only for the few that the index confirms."""
 
-    kind: str  # "coroutine" | "callable" | "blocking-helper" | "unless-shared"
-    target: str  # the qualified name asked about (for unless-shared: "key\0value")
+    kind: str  # "coroutine" | "callable" | "blocking-helper" | "unless-shared" | "if-shared"
+    # the qualified name asked about (for unless-shared: "key\0value"; for if-shared: "key\0value\0unless-key")
+    target: str
     code: str
     message: str
     suggestion: str | None
@@ -264,4 +265,7 @@ class ProjectIndex:
         if item.kind == "unless-shared":
             key, _, value = item.target.partition("\0")
             return None if value in self.shared(key) else item.message
+        if item.kind == "if-shared":
+            key, value, unless = item.target.split("\0")
+            return item.message if value in self.shared(key) and value not in self.shared(unless) else None
         raise ValueError(f"unknown deferred kind {item.kind!r}")

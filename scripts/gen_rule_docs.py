@@ -19,6 +19,7 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
 from async_lint.catalog import Catalog, RuleDoc, catalog_dir, load_catalog  # noqa: E402
+from async_lint.config import DEFAULT_TEST_SELECT  # noqa: E402
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -40,9 +41,8 @@ def family_titles() -> dict[str, str]:
 
 
 def default_label(rule: RuleDoc) -> str:
-    if rule.family == "AL0":
-        return "always"  # input and internal errors are reported whatever is selected
-    return "on" if rule.default else "off"
+    # `always`: input and internal errors are reported whatever is selected; `preview (on)`: needs preview.
+    return rule.default_label
 
 
 def fix_label(rule: RuleDoc) -> str:
@@ -64,7 +64,11 @@ def paragraphs(text: str) -> str:
 
 
 def render_rule(rule: RuleDoc) -> list[str]:
-    out = [f"### {rule.code} {rule.name}", "", f"**What it does:** {paragraphs(rule.summary)}", ""]
+    out = [f"### {rule.code} {rule.name}", ""]
+    if rule.preview:
+        out += ["> **`Preview`** this rule runs only with `--preview` (or `preview = true` in `[tool.async-lint]`), "
+                "whatever selects it.", ""]
+    out += [f"**What it does:** {paragraphs(rule.summary)}", ""]
     if rule.why:
         out += ["**Why is this bad?**", "", paragraphs(rule.why), ""]
     if rule.bad:
@@ -74,7 +78,14 @@ def render_rule(rule: RuleDoc) -> list[str]:
     fix = FIX_LABELS.get(rule.fix_safety, "no automatic fix")
     out += [f"**How to fix it** ({fix}): {paragraphs(rule.fix) or '-'}", ""]
     enabled = {"always": "always reported", "on": "yes", "off": "no (enable it with `extend-select`)"}
-    out += [f"**Enabled by default:** {enabled[default_label(rule)]}", ""]
+    base = "always" if rule.family == "AL0" else "on" if rule.default else "off"
+    out += [f"**Enabled by default:** {enabled[base]}", ""]
+    if rule.family != "AL0" and not rule.code.startswith(DEFAULT_TEST_SELECT):
+        out += ["**In test files:** not run by default (opt in with `extend-test-select`).", ""]
+    if rule.peer_codes:
+        peers = " or ".join(f"`{code}`" for code in rule.peer_codes)
+        out += [f"**Peer codes:** a `# noqa` naming {peers} (what ruff / flake8-async call this pitfall) silences "
+                "it too.", ""]
     return out
 
 
@@ -89,7 +100,8 @@ def render(catalog: Catalog | None = None) -> str:
         "",
         f"async-lint has {len(rules)} rules. `async-lint rules` lists them in the terminal and "
         "`async-lint rule CODE` shows one rule's page. *Default* says whether a rule runs without configuration "
-        "(`always`: reported whatever is selected); *Fix* says whether `async-lint check --fix` can fix it "
+        "(`always`: reported whatever is selected; `preview`: only with `--preview`); *Fix* says whether "
+        "`async-lint check --fix` can fix it "
         "(`unsafe` fixes also need `--unsafe-fixes`).",
         "",
         "| Code | Name | Summary | Default | Fix |",

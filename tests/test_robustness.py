@@ -111,7 +111,8 @@ def test_a_crashing_rule_becomes_AL002_and_exit_2(tmp_path, monkeypatch):
     monkeypatch.setattr(BlockingCall, "check", boom)
     (tmp_path / "a.py").write_text(BLOCKING)
     (tmp_path / "b.py").write_text("import asyncio\n\nasync def f():\n    asyncio.get_event_loop()\n")
-    result = check("--output-format", "json", "--jobs", "1", "--show-traceback", str(tmp_path))
+    result = check("--output-format", "json", "--jobs", "1", "--show-traceback", "--extend-select", "AL203",
+                   str(tmp_path))
     assert result.exit_code == 2
     files = by_file(result.stdout)
     errors = [f for f in files["a.py"] if f["code"] == "AL002"]

@@ -11,10 +11,11 @@ __all__ = ["check", "check_source", "fix_source", "settings_for", "ConfigError",
 
 
 def __getattr__(name: str):
-    if name in __all__:
-        from async_lint import api
+    if name in __all__ or name == "api":
+        import importlib
 
-        return getattr(api, name)
+        api = importlib.import_module("async_lint.api")
+        return api if name == "api" else getattr(api, name)
     raise AttributeError(f"module 'async_lint' has no attribute {name!r}")
 
 

@@ -72,10 +72,20 @@ def test_check_errors(tmp_path: Path):
         async_lint.check(tmp_path / "missing.py")
 
 
-def test_preview_keyword_is_accepted(tmp_path: Path):
+def test_preview_keyword(tmp_path: Path):
     (tmp_path / "app.py").write_text(BLOCKING)
     assert [f.code for f in async_lint.check(tmp_path, preview=True)] == ["AL101"]
     assert [f.code for f in async_lint.check(tmp_path, preview=False)] == ["AL101"]
+    catalog = async_lint.settings_for([tmp_path]).catalog()
+    previews = [code for code, rule in catalog.rules.items() if getattr(rule, "preview", False)]
+    if "AL502" not in previews:
+        pytest.skip("no preview rule AL502 in this catalog")
+    source = ("import asyncio\n\nasync def send(u):\n    return u\n\nasync def notify(users):\n"
+              "    await asyncio.gather(*(send(u) for u in users), return_exceptions=True)\n")
+    assert async_lint.check_source(source, tmp_path / "app.py", extend_select=["AL502"]) == []
+    codes = [f.code for f in async_lint.check_source(source, tmp_path / "app.py", extend_select=["AL502"],
+                                                     preview=True)]
+    assert codes == ["AL502"]
 
 
 def test_check_source_uses_the_filename_for_configuration(tmp_path: Path):
@@ -119,3 +129,12 @@ def test_fix_source_keeps_source_that_does_not_parse(tmp_path: Path):
     broken = "async def f(:\n    time.sleep(1)\n"
     assert async_lint.fix_source(broken, tmp_path / "app.py") == broken
     assert [f.code for f in async_lint.check_source(broken, tmp_path / "app.py")] == ["AL001"]
+
+
+def test_test_files_keywords(tmp_path: Path):
+    if "test_select" not in async_lint.api.known_keywords():
+        pytest.skip("no test-select setting in this version")
+    test_file = tmp_path / "tests" / "test_app.py"
+    # Test files run AL2xx/AL7xx only by default; test_select widens that, as --test-select does.
+    assert async_lint.check_source(BLOCKING, test_file) == []
+    assert [f.code for f in async_lint.check_source(BLOCKING, test_file, test_select=["ALL"])] == ["AL101"]

@@ -5,6 +5,7 @@ Exit codes follow ruff: 0 no findings, 1 findings, 2 usage, configuration or int
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections import Counter
@@ -39,7 +40,57 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _check_selectors(**options: tuple[str, ...]) -> None:
+    """An empty rule selector (`--select ''`, `--ignore AL1,`) is a mistake, not "no rule": exit 2, as ruff."""
+    for name, values in options.items():
+        if any(not code.strip() for value in values for code in value.split(",")):
+            flag = "--" + name.replace("_", "-")
+            _fail(f"empty rule selector in `{flag}` (give rule codes or prefixes, e.g. {flag} AL1,AL201)")
+
+
+class _Output(Console):
+    """stdout: a reader that goes away (`async-lint check | head`) ends the run with 2, as in `_Cli`, not with
+    rich's 1, which means "findings"."""
+
+    def on_broken_pipe(self) -> None:
+        try:
+            super().on_broken_pipe()
+        except SystemExit:
+            raise SystemExit(2) from None
+
+
+class _Cli(click.Group):
+    """Exit codes are 0, 1 (findings) and 2 (everything that went wrong): an unexpected exception anywhere in a
+    command, and click's own errors that it would end with 1, end with a message and 2, never with 1, which a CI
+    would read as "findings". Ctrl-C ends with 130."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.Abort):
+            raise
+        except click.ClickException as exc:
+            exc.exit_code = 2 if exc.exit_code == 1 else exc.exit_code
+            raise
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+        except BrokenPipeError:  # `async-lint check | head`: the output is cut short
+            sys.stdout = sys.stderr = open(os.devnull, "w")
+            sys.exit(2)
+        except Exception as exc:
+            err = Console(stderr=True, highlight=False, soft_wrap=True)
+            if ctx.meta.get("async_lint.show_traceback"):
+                import traceback
+
+                err.print("".join(traceback.format_exception(exc)), markup=False, end="")
+            err.print(f"[bold red]error:[/] internal error: {escape(type(exc).__name__)}: {escape(str(exc))}"
+                      + ("" if ctx.meta.get("async_lint.show_traceback") else
+                         " (rerun with --show-traceback and report it)"), markup=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="async-lint")
 def cli() -> None:
     """Find (and fix) the async pitfalls of FastAPI and asyncio services."""
@@ -79,6 +130,8 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
           extend_test_select: tuple[str, ...], stdin_filename: Path | None) -> None:
     """Lint PATHS (files or folders; default: the current folder; `-`: standard input)."""
     started = time.perf_counter()
+    click.get_current_context().meta["async_lint.show_traceback"] = show_traceback
+    _check_selectors(select=select, ignore=ignore, extend_select=extend_select)
     targets = list(paths) or [Path(".")]
     stdin = _stdin_target(paths, stdin_filename)
     for target in [] if stdin else targets:
@@ -109,7 +162,7 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
     for path, problem in found.problems:
         err.print(f"[yellow]warning:[/] {path}: {problem}", markup=True)
 
-    out = Console(highlight=False, soft_wrap=True)
+    out = _Output(highlight=False, soft_wrap=True)
     files = [str(p) for p in found.files]
     walked = [str(t) for t in targets if t.is_dir()]
     fmt = output_format or "full"
@@ -117,7 +170,7 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
     outcome = None
     run_warnings: list[str] = []  # about the run itself (an ignored cache), said once it is over
     if fix or diff:
-        from async_lint.fixer import run_fixes, unified_diff, write_atomically  # libcst: only when fixing
+        from async_lint.fixer import run_fixes, unified_diff, write_fixes  # libcst: only when fixing
 
         # --diff writes nothing at all, not even the cache.
         with progress_bar(len(files), show_progress) as advance:
@@ -128,10 +181,7 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
             for path in sorted(outcome.fixed):
                 sys.stdout.write(unified_diff(display_path(path), outcome.original[path], outcome.fixed[path]))
         else:
-            for path in sorted(outcome.fixed):
-                problem = write_atomically(path, outcome.fixed[path])
-                if problem:
-                    outcome.problems.append((path, problem))
+            write_fixes(outcome)  # what is not written is reported, and neither counted nor shown as fixed
         for path, problem in outcome.problems:
             err.print(f"[yellow]warning:[/] {escape(display_path(path))}: {escape(problem)}", markup=True)
     else:

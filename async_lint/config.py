@@ -138,9 +138,16 @@ class Overrides:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _resolved(start: Path) -> Path:
+    try:
+        return start.resolve()
+    except (OSError, RuntimeError):  # a symlink loop (reported by the linter as AL001)
+        return start.absolute()
+
+
 def find_config(start: Path) -> Path | None:
     """The nearest pyproject.toml with a [tool.async-lint] table, searching upward from `start`."""
-    start = start.resolve()
+    start = _resolved(start)
     folder = start if start.is_dir() else start.parent
     for candidate in (folder, *folder.parents):
         path = candidate / "pyproject.toml"
@@ -156,7 +163,7 @@ def find_config(start: Path) -> Path | None:
 
 def find_root(start: Path) -> Path:
     """The project root: the nearest folder with pyproject.toml or .git, else `start` itself."""
-    start = start.resolve()
+    start = _resolved(start)
     folder = start if start.is_dir() else start.parent
     for candidate in (folder, *folder.parents):
         if (candidate / "pyproject.toml").is_file() or (candidate / ".git").exists():

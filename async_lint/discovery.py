@@ -11,6 +11,7 @@ from pathlib import Path
 import pathspec
 
 from async_lint.config import DEFAULT_EXCLUDES
+from async_lint.source import read_file
 
 
 @dataclass
@@ -33,12 +34,31 @@ class _Excludes:
         return bool(self.name and (self.name.match(name) or self.path.match(rel)))
 
 
-def _gitignore(folder: str) -> pathspec.PathSpec | None:
+def _gitignore_lines(folder: str) -> list[str] | None:
     try:
-        with open(os.path.join(folder, ".gitignore"), encoding="utf-8", errors="replace") as handle:
-            lines = handle.read().splitlines()
+        data = read_file(os.path.join(folder, ".gitignore"))  # a FIFO named .gitignore must not block
     except OSError:
         return None
+    return data.decode("utf-8", errors="replace").splitlines()
+
+
+def _gitignore(folder: str) -> pathspec.PathSpec | None:
+    lines = _gitignore_lines(folder)
+    return None if lines is None else pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def _gitignore_above(folder: str, start_rel: str) -> pathspec.PathSpec | None:
+    """The .gitignore of `folder`, a folder at or above a folder named on the command line (`start_rel` below
+    `folder`), without the patterns that ignore the named folder or a folder between: a named folder is linted
+    even if it is ignored, as ruff does; the other patterns still apply inside it."""
+    lines = _gitignore_lines(folder)
+    if lines is None:
+        return None
+    if start_rel:
+        parts = start_rel.split("/")
+        between = ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+        lines = [line for line in lines
+                 if not any(pathspec.GitIgnoreSpec.from_lines([line]).match_file(d) for d in between)]
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
@@ -51,6 +71,15 @@ def _relative(path: str, base: str) -> str | None:
         return None
     rel = path[len(prefix):]
     return rel.replace(os.sep, "/") if os.sep != "/" else rel
+
+
+def _lintable(entry: os.DirEntry) -> bool:
+    """A regular file (or a symlink to one) found while walking. FIFOs, sockets and devices are skipped: reading
+    one could block the run. A symlink that leads nowhere (broken, a loop) is kept, to be reported (AL001)."""
+    try:
+        return entry.is_file() or (entry.is_symlink() and not os.path.exists(entry.path))
+    except OSError:
+        return True  # cannot tell: the reader reports it, without blocking
 
 
 def discover(paths: list[Path], root: Path, exclude: tuple[str, ...]) -> Discovery:
@@ -69,17 +98,17 @@ def discover(paths: list[Path], root: Path, exclude: tuple[str, ...]) -> Discove
             found.append(path)
 
     for start in paths:
-        if start.is_file() or (start.is_symlink() and not start.exists()):
-            add(str(start))
-            continue
         if not start.is_dir():
-            continue  # the CLI reports paths that do not exist before calling us
+            # A file named on the command line is always linted; one that is not a regular file (a FIFO, a
+            # device), a broken symlink or a symlink loop is then reported (AL001), never read.
+            add(str(start))  # the CLI reports paths that do not exist before calling us
+            continue
         # Ignore files from the root down to the start folder, then those met while walking.
         specs: list[tuple[str, pathspec.PathSpec]] = []
         abs_start = start.resolve()
         for folder in reversed([abs_start, *abs_start.parents]):
             if folder == root or root in folder.parents:
-                spec = _gitignore(str(folder))
+                spec = _gitignore_above(str(folder), _relative(str(abs_start), str(folder)) or "")
                 if spec is not None:
                     specs.append((str(folder), spec))
         visited: set[tuple[int, int]] = set()
@@ -130,7 +159,7 @@ def discover(paths: list[Path], root: Path, exclude: tuple[str, ...]) -> Discove
                     continue
                 if is_dir:
                     walk(path, abs_path, False)
-                elif entry.name.endswith((".py", ".pyi")):
+                elif entry.name.endswith((".py", ".pyi")) and _lintable(entry):
                     add(path)
 
         walk(str(start), str(abs_start), True)

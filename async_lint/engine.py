@@ -20,7 +20,8 @@ from async_lint.fixes import fix_info, nodes_to_place, source_lines
 from async_lint.index import Deferred, module_name_for
 from async_lint.positions import Span, spans
 from async_lint.resolve import Resolver
-from async_lint.source import SKIP_FILE, SourceError, decode, is_suppressed, noqa_codes
+from async_lint.source import (SKIP_FILE, SourceError, decode, is_suppressed, noqa_codes, read_file, read_problem,
+                               syntax_error)
 from async_lint.summarize import settle_lines, summarize
 from async_lint.walker import Facts, collect
 
@@ -84,15 +85,13 @@ class Linter:
         """A file's bytes: from the overlay of not-yet-written fixes, else from disk."""
         if path in self.overlay:
             return self.overlay[path]
-        return Path(path).read_bytes()
+        return read_file(path)
 
     def lint_path(self, path: str, force: bool = False, summary_only: bool = False) -> FileResult:
         if path in self.overlay:
             return self.lint_bytes(path, self.overlay[path], force=force, summary_only=summary_only)
         try:
             p = Path(path)
-            if p.is_symlink() and not p.exists():
-                return error_result(path, "AL001", "broken symlink: the file it points to does not exist")
             size = p.stat().st_size
             limit = self.settings.max_file_size * 1024 * 1024
             if size > limit:
@@ -103,9 +102,9 @@ class Linter:
                     "MB); raise `max-file-size` in [tool.async-lint] to lint it"
                 )
                 return result
-            data = p.read_bytes()
+            data = read_file(path)  # regular files only, never blocks (FIFO)
         except OSError as exc:
-            return error_result(path, "AL001", f"cannot read file: {exc.strerror or exc}")
+            return error_result(path, "AL001", read_problem(path, exc))
         return self.lint_bytes(path, data, force=force, summary_only=summary_only)
 
     def lint_bytes(self, path: str, data: bytes, force: bool = False, summary_only: bool = False) -> FileResult:
@@ -121,6 +120,8 @@ class Linter:
         except SourceError as exc:
             return error_result(path, "AL001", str(exc), exc.row, exc.column)
         if not (force or summary_only or self.may_trigger(data)):
+            if (error := syntax_error(source.text, path)) is not None:  # no rule to run, but it must parse
+                return error_result(path, "AL001", str(error), error.row, error.column, frame=True)
             if self.needs_index:
                 result.words = called_and_imported(data)
             return result

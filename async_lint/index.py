@@ -110,7 +110,8 @@ class Deferred:
     costs a codegen pass, so the file is re-read only for the few that the index confirms."""
 
     kind: str  # "coroutine" | "callable" | "blocking-helper" | "unless-shared" | "if-shared"
-    # the qualified name asked about (for unless-shared: "key\0value"; for if-shared: "key\0value\0unless-key")
+    # the qualified name asked about (for unless-shared: "key\0value" lines, see `resolve`; for if-shared:
+    # "key\0value\0unless-key")
     target: str
     code: str
     message: str
@@ -263,8 +264,14 @@ class ProjectIndex:
             names = [self.local_name(q) for q in chain[:-1]] + [chain[-1].removeprefix("builtins.")]
             return item.message.replace("{chain}", " → ".join(names))
         if item.kind == "unless-shared":
-            key, _, value = item.target.partition("\0")
-            return None if value in self.shared(key) else item.message
+            # One "key\0value" per line: dropped when the value is published under the key; a line that starts
+            # with "+" is the opposite (dropped unless it is published).
+            for condition in item.target.split("\n"):
+                required = condition.startswith("+")
+                key, _, value = condition.removeprefix("+").partition("\0")
+                if (value in self.shared(key)) != required:
+                    return None
+            return item.message
         if item.kind == "if-shared":
             key, value, unless = item.target.split("\0")
             return item.message if value in self.shared(key) and value not in self.shared(unless) else None

@@ -1,9 +1,8 @@
 """Linting many files: in this process for a handful, in a process pool otherwise; then the project pass.
 
-Phase 1 lints every file (each worker builds its `Linter` once) and collects each module's index summary.
-Phase 1b parses, on demand, the files the index still needs: files that call a project coroutine by name but
-contain no trigger word, and modules reached by helper chains (AL107). Phase 2 merges the summaries into the
-`ProjectIndex` and confirms or drops the deferred findings. Results keep the order the paths were given in.
+Phase 1 lints every file (each worker builds its `Linter` once) and collects each module's index summary;
+project_pass.py then parses what the index still needs and confirms or drops the deferred findings. Results keep
+the order the paths were given in.
 """
 
 from __future__ import annotations
@@ -17,6 +16,8 @@ from async_lint.config import Settings
 from async_lint.discovery import discover
 from async_lint.finding import FileResult, error_result
 from async_lint.index import ProjectIndex, module_name_for, package_root
+from async_lint.project_pass import confirmed_of, project_pass
+from async_lint.source import read_file
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -154,7 +155,7 @@ class _Workers:
 
     def read(self, path: str) -> bytes:
         """A file's bytes, from the overlay of unwritten fixes if it is there."""
-        return self.overlay[path] if path in self.overlay else Path(path).read_bytes()
+        return self.overlay[path] if path in self.overlay else read_file(path)
 
     def _run(self, tasks: list[Task], progress: Callable[[int], None] | None = None) -> list[FileResult]:
         if self.jobs <= 1 or len(tasks) < PARALLEL_THRESHOLD:
@@ -249,15 +250,6 @@ def _package_files(paths: list[str], settings: Settings, walked: Iterable[str] =
     return [str(p) for p in found.files if os.path.abspath(p) not in linted]
 
 
-def _module_of(qualname: str, modules: dict[str, str]) -> str | None:
-    parts = qualname.split(".")
-    for cut in range(len(parts), 0, -1):
-        name = ".".join(parts[:cut])
-        if name in modules:
-            return name
-    return None
-
-
 def lint_paths(paths: list[str], settings: Settings, jobs: int | None = None,
                progress: Callable[[int], None] | None = None, overlay: dict[str, bytes] | None = None,
                use_cache: bool = False, walked: Iterable[str] = (),
@@ -281,26 +273,12 @@ def lint_paths(paths: list[str], settings: Settings, jobs: int | None = None,
     try:
         results = workers.map([(p, False, False) for p in paths], progress)
         if needs_index:
-            _project_pass(results, workers, modules, settings)
+            project_pass(results, workers, modules, settings)
     finally:
         workers.close()
         if cache is not None:
             cache.save()
     return results
-
-
-def _confirmed(result: FileResult, index: ProjectIndex) -> list[tuple]:
-    """The file's deferred findings the index confirms, with their messages; the questions are then spent."""
-    confirmed = [(item, message) for item in result.deferred if (message := index.resolve(item)) is not None]
-    result.deferred = []
-    return confirmed
-
-
-def _drop_fixes_of_awaited(findings: list, index: ProjectIndex) -> None:
-    """A function something in the project awaits must stay `async def`: no fix that drops `async`."""
-    for finding in findings:
-        if finding.fix is not None and finding.fix.unless_awaited in index.awaited:
-            finding.fix = None
 
 
 def lint_single(linter: "Linter", path: str, data: bytes) -> FileResult:
@@ -312,7 +290,7 @@ def lint_single(linter: "Linter", path: str, data: bytes) -> FileResult:
     try:
         result = linter.lint_bytes(path, data)
         if result.summary is not None and result.deferred:
-            confirmed = _confirmed(result, ProjectIndex([result.summary], linter.settings.helper_depth))
+            confirmed = confirmed_of(result, ProjectIndex([result.summary], linter.settings.helper_depth))
             if confirmed:
                 result.findings.extend(linter.place_confirmed(path, confirmed).findings)
                 result.findings.sort(key=lambda f: f.sort_key())
@@ -320,84 +298,3 @@ def lint_single(linter: "Linter", path: str, data: bytes) -> FileResult:
         return result
     finally:
         linter.overlay = {}
-
-
-def _project_pass(results: list[FileResult], workers: _Workers, modules: dict[str, str], settings: Settings
-                  ) -> None:
-    by_path = {r.path: i for i, r in enumerate(results)}
-    summaries = {r.summary.module: r.summary for r in results if r.summary is not None}
-    index = ProjectIndex(list(summaries.values()), settings.helper_depth)
-
-    def index_all(fresh_results: list[FileResult]) -> None:
-        for fresh in fresh_results:
-            if fresh.summary is not None:
-                summaries[fresh.summary.module] = fresh.summary
-                index.add(fresh.summary)
-
-    # 1b-1: files that name a project coroutine but were skipped by the byte pre-filter (AL201 in sync code).
-    if settings.enabled & {"AL201", "AL206"}:
-        # A module-level coroutine function called by name, whose module an import line names
-        # (`from .db import save_order` ... `save_order(order)`).
-        wanted_names: dict[bytes, set[bytes]] = {}
-        for summary in summaries.values():
-            for name in summary.coroutine_names:
-                wanted_names.setdefault(name.encode(), set()).add(summary.module.rsplit(".", 1)[-1].encode())
-        again = []
-        for r in results:
-            if r.parsed or r.words is None or not wanted_names:
-                continue
-            called, imported = r.words
-            if any(not wanted_names[name].isdisjoint(imported) for name in called.intersection(wanted_names)):
-                again.append((r.path, True, False))
-        relinted = workers.map(again)
-        for fresh in relinted:
-            results[by_path[fresh.path]] = fresh
-        index_all(relinted)
-
-    # 1b-2: modules that deferred questions name but nobody parsed yet (files of the package that were not
-    # linted, or skipped by the pre-filter), and for AL107 the modules reached by helper chains.
-    attempted: set[str] = set(summaries)
-    asked = {d.target for r in results for d in r.deferred if d.kind in ("coroutine", "callable")}
-    wanted_modules = {m: modules[m] for t in asked if (m := _module_of(t, modules)) and m not in attempted}
-    if wanted_modules:
-        index_all(workers.map([(path, True, True) for path in wanted_modules.values()]))
-        attempted.update(wanted_modules)
-    if "AL107" in settings.enabled:
-        frontier = {d.target for r in results for d in r.deferred if d.kind == "blocking-helper"}
-        seen: set[str] = set()
-        for _ in range(settings.helper_depth + 1):
-            wanted: dict[str, str] = {}
-            next_frontier: set[str] = set()
-            for target in frontier - seen:
-                seen.add(target)
-                fn = index.function(target)
-                if fn is not None:
-                    if not fn.is_async and fn.blocking is None:
-                        next_frontier.update(fn.calls)
-                    continue
-                module = _module_of(target, modules)
-                if module is not None and module not in attempted:
-                    wanted[module] = modules[module]
-                    next_frontier.add(target)  # ask again once its module is known
-            if not wanted and not next_frontier - seen:
-                break
-            index_all(workers.map([(path, True, True) for path in wanted.values()]))
-            attempted.update(wanted)  # parsed, or failed to: never asked for again
-            seen -= {t for t in next_frontier if _module_of(t, modules) in wanted}
-            frontier = next_frontier
-
-    # 2: confirm the deferred findings; only files with confirmed ones are read again, to place them.
-    to_place: list[tuple[str, list]] = []
-    for r in results:
-        _drop_fixes_of_awaited(r.findings, index)
-        confirmed = _confirmed(r, index)
-        if confirmed:
-            to_place.append((r.path, confirmed))
-    for placed in workers.place(to_place):
-        r = results[by_path[placed.path]]
-        _drop_fixes_of_awaited(placed.findings, index)
-        r.findings.extend(placed.findings)
-        r.internal_errors += placed.internal_errors
-        for code, count in placed.suppressed.items():
-            r.suppressed[code] = r.suppressed.get(code, 0) + count
-        r.findings.sort(key=lambda f: f.sort_key())

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from async_lint.catalog import load_catalog
 from async_lint.cli import cli
 
 FIXES = Path(__file__).parent / "fixtures" / "fixes"
@@ -15,7 +16,10 @@ CASES = sorted(p for p in FIXES.glob("AL*.py") if not p.name.endswith(".fixed.py
 
 
 def fix(path: Path, code: str, *extra: str):
-    return CliRunner().invoke(cli, ["check", "--fix", "--unsafe-fixes", "--select", code, *extra, str(path)])
+    rules = load_catalog().rules
+    preview = ["--preview"] if any(rules[c].preview for c in code.split(",") if c in rules) else []  # preview-only rules
+    return CliRunner().invoke(cli, ["check", "--fix", "--unsafe-fixes", *preview, "--select", code, *extra,
+                                    str(path)])
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)

@@ -35,9 +35,9 @@ STORES = textwrap.dedent(
     """
     import httpx
 
-    def startup(app):
-        app.state.http_client = httpx.AsyncClient(timeout=10)
-        app.state.other = httpx.AsyncClient(timeout=10)
+    def connect(registry):
+        registry.http_client = httpx.AsyncClient(timeout=10)
+        registry.other = httpx.AsyncClient(timeout=10)
     """
 )
 
@@ -74,7 +74,7 @@ def test_client_closed_in_another_module_is_not_reported():
     ctx.local_summary = rule.summarize(ctx)
     reports = list(rule.check(ctx))
     assert [r.message for r in reports] == [
-        "the HTTP client stored in `app.state.other` is never closed: no `aclose()`/`close()` of `other` was found "
+        "the HTTP client stored in `registry.other` is never closed: no `aclose()`/`close()` of `other` was found "
         "in the project"
     ]
 

@@ -21,7 +21,8 @@ def test_cross_module_findings_match_expectations():
     files = sorted(PROJECT.rglob("*.py"))
     results = _findings(files, "AL107", "AL201", "AL206")
     found = {(Path(f.path).relative_to(PROJECT).as_posix(), f.row, f.code) for r in results for f in r.findings}
-    expected = {(p.relative_to(PROJECT).as_posix(), row, code) for p in files for row, code in expectations(p)}
+    expected = {(p.relative_to(PROJECT).as_posix(), row, code) for p in files for row, code in expectations(p)
+                if code in ("AL107", "AL201", "AL206")}  # other project fixtures hold other rules' expectations
     assert expected, "the project fixture must have expectations"
     assert found == expected
 

@@ -1,0 +1,187 @@
+"""The project pass: parse what the project index still needs, then confirm or drop the deferred findings.
+
+Phase 1b parses, on demand, the files the index still needs: files that call a project coroutine by name but
+contain no trigger word, modules reached by helper chains (AL107), and files that may hold a fact a deferred
+finding depends on. Phase 2 confirms or drops the deferred findings and places the confirmed ones.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from async_lint.config import Settings
+from async_lint.finding import FileResult
+from async_lint.index import ProjectIndex
+
+if TYPE_CHECKING:
+    from async_lint.runner import _Workers
+
+
+def _module_of(qualname: str, modules: dict[str, str]) -> str | None:
+    parts = qualname.split(".")
+    for cut in range(len(parts), 0, -1):
+        name = ".".join(parts[:cut])
+        if name in modules:
+            return name
+    return None
+
+
+def confirmed_of(result: FileResult, index: ProjectIndex) -> list[tuple]:
+    """The file's deferred findings the index confirms, with their messages; the questions are then spent."""
+    confirmed = [(item, message) for item in result.deferred if (message := index.resolve(item)) is not None]
+    result.deferred = []
+    return confirmed
+
+
+def drop_fixes_of_awaited(findings: list, index: ProjectIndex) -> None:
+    """A function something in the project awaits must stay `async def`: no fix that drops `async`."""
+    for finding in findings:
+        if finding.fix is not None and finding.fix.unless_awaited in index.awaited:
+            finding.fix = None
+
+
+def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[str, str], settings: Settings
+                  ) -> None:
+    by_path = {r.path: i for i, r in enumerate(results)}
+    summaries = {r.summary.module: r.summary for r in results if r.summary is not None}
+    index = ProjectIndex(list(summaries.values()), settings.helper_depth)
+
+    def index_all(fresh_results: list[FileResult]) -> None:
+        for fresh in fresh_results:
+            if fresh.summary is not None:
+                summaries[fresh.summary.module] = fresh.summary
+                index.add(fresh.summary)
+
+    named = set(by_path)
+    # Files of the package that were not named are parsed only when something needs them. Linting one file
+    # (pre-commit) must report what linting the folder (CI) reports for it: whatever a step below may need from
+    # the other files is parsed in both modes alike.
+    extra = {path: name for name, path in modules.items() if path not in named}
+
+    # 1b-1: files that name a project coroutine but were skipped by the byte pre-filter (AL201 in sync code).
+    if settings.enabled & {"AL201", "AL206"}:
+        # The modules such files import, when they were not named (a named module that defines a coroutine
+        # holds the trigger word `async` and was parsed).
+        imported_words = {word for r in results if not r.parsed and r.words is not None for word in r.words[1]}
+        wanted_extra = [path for path, name in extra.items()
+                        if name not in summaries and name.rsplit(".", 1)[-1].encode() in imported_words]
+        index_all(workers.map([(path, True, True) for path in wanted_extra]))
+        # A module-level coroutine function called by name, whose module an import line names
+        # (`from .db import save_order` ... `save_order(order)`).
+        wanted_names: dict[bytes, set[bytes]] = {}
+        for summary in summaries.values():
+            for name in summary.coroutine_names:
+                wanted_names.setdefault(name.encode(), set()).add(summary.module.rsplit(".", 1)[-1].encode())
+        again = []
+        for r in results:
+            if r.parsed or r.words is None or not wanted_names:
+                continue
+            called, imported = r.words
+            if any(not wanted_names[name].isdisjoint(imported) for name in called.intersection(wanted_names)):
+                again.append((r.path, True, False))
+        relinted = workers.map(again)
+        for fresh in relinted:
+            results[by_path[fresh.path]] = fresh
+        index_all(relinted)
+
+    # 1b-2: modules that deferred questions name but nobody parsed yet (files of the package that were not
+    # linted, or skipped by the pre-filter), and for AL107 the modules reached by helper chains.
+    attempted: set[str] = set(summaries)
+    asked = {d.target for r in results for d in r.deferred if d.kind in ("coroutine", "callable")}
+    wanted_modules = {m: modules[m] for t in asked if (m := _module_of(t, modules)) and m not in attempted}
+    if wanted_modules:
+        index_all(workers.map([(path, True, True) for path in wanted_modules.values()]))
+        attempted.update(wanted_modules)
+    if "AL107" in settings.enabled:
+        frontier = {d.target for r in results for d in r.deferred if d.kind == "blocking-helper"}
+        seen: set[str] = set()
+        for _ in range(settings.helper_depth + 1):
+            wanted: dict[str, str] = {}
+            next_frontier: set[str] = set()
+            for target in frontier - seen:
+                seen.add(target)
+                fn = index.function(target)
+                if fn is not None:
+                    if not fn.is_async and fn.blocking is None:
+                        next_frontier.update(fn.calls)
+                    continue
+                module = _module_of(target, modules)
+                if module is not None and module not in attempted:
+                    wanted[module] = modules[module]
+                    next_frontier.add(target)  # ask again once its module is known
+            if not wanted and not next_frontier - seen:
+                break
+            index_all(workers.map([(path, True, True) for path in wanted.values()]))
+            attempted.update(wanted)  # parsed, or failed to: never asked for again
+            seen -= {t for t in next_frontier if _module_of(t, modules) in wanted}
+            frontier = next_frontier
+
+    # 1b-4: files that may hold a fact a deferred finding or a fix depends on (AL401: a close of the same
+    # attribute anywhere, a per-call build of the class; fixes that drop `async`: an await of the function
+    # anywhere), not parsed yet: named files the byte pre-filter skipped, and files of the package that were
+    # not named. Only files whose bytes hold the word are parsed, for their summary. A fact already published
+    # settles its question for good (summaries only add facts), so only open questions are searched: first the
+    # facts a finding needs to stand (specific class names), then the facts that would drop it.
+    def search(words: set[str]) -> None:
+        words.discard("")
+        if not words:
+            return
+        pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(words)) + rb")\b")
+        unparsed = [r.path for r in results if r.summary is None and r.path not in searched]
+        unparsed += [path for path, name in extra.items()
+                     if name not in attempted and name not in summaries and path not in searched]
+        wanted_files = []
+        for path in unparsed:
+            try:
+                if pattern.search(workers.read(path)):
+                    wanted_files.append(path)
+            except OSError:
+                continue
+        searched.update(wanted_files)
+        index_all(workers.map([(path, True, True) for path in wanted_files]))
+
+    searched: set[str] = set()
+    questions = [_conditions(d.target) for r in results for d in r.deferred if d.kind == "unless-shared"]
+    search({value for conditions in questions if not _dropped(conditions, index)
+            for required, key, value in conditions if required and value not in index.shared(key)})
+    words = {value for conditions in questions if _would_confirm(conditions, index)
+             for required, key, value in conditions if not required}
+    words |= {f.fix.unless_awaited for r in results for f in r.findings
+              if f.fix is not None and f.fix.unless_awaited and f.fix.unless_awaited not in index.awaited}
+    search(words)
+
+    # 2: confirm the deferred findings; only files with confirmed ones are read again, to place them.
+    to_place: list[tuple[str, list]] = []
+    for r in results:
+        drop_fixes_of_awaited(r.findings, index)
+        confirmed = confirmed_of(r, index)
+        if confirmed:
+            to_place.append((r.path, confirmed))
+    for placed in workers.place(to_place):
+        r = results[by_path[placed.path]]
+        drop_fixes_of_awaited(placed.findings, index)
+        r.findings.extend(placed.findings)
+        r.internal_errors += placed.internal_errors
+        for code, count in placed.suppressed.items():
+            r.suppressed[code] = r.suppressed.get(code, 0) + count
+        r.findings.sort(key=lambda f: f.sort_key())
+
+
+def _conditions(target: str) -> list[tuple[bool, str, str]]:
+    """(required, key, value) of an "unless-shared" question (see ProjectIndex.resolve)."""
+    out = []
+    for line in target.split("\n"):
+        key, _, value = line.removeprefix("+").partition("\0")
+        out.append((line.startswith("+"), key, value))
+    return out
+
+
+def _dropped(conditions: list[tuple[bool, str, str]], index: ProjectIndex) -> bool:
+    """A fact that drops the finding is published: no more parsing can bring it back."""
+    return any(not required and value in index.shared(key) for required, key, value in conditions)
+
+
+def _would_confirm(conditions: list[tuple[bool, str, str]], index: ProjectIndex) -> bool:
+    """Would the index confirm the finding now: every fact it needs published, none that drops it?"""
+    return all((value in index.shared(key)) == required for required, key, value in conditions)

@@ -88,7 +88,9 @@ def check_stdin(target: Path, settings: Settings, fmt: str, *, fix: bool = False
         sys.stdout.buffer.write(fixed)
         sys.stdout.buffer.flush()
     # With --fix stdout holds the source: everything else goes to stderr.
-    out = err if fix else Console(highlight=False, soft_wrap=True)
+    from async_lint.cli import _Output  # stdout whose reader went away: exit 2, as for files
+
+    out = err if fix else _Output(highlight=False, soft_wrap=True)
     stream = sys.stderr if fix else sys.stdout
     catalog = settings.catalog()
     if statistics:

@@ -121,17 +121,20 @@ def cli() -> None:
               help="Rule codes or prefixes that run in test files (replaces `test-select`; ALL = every rule).")
 @click.option("--extend-test-select", multiple=True,
               help="Rule codes or prefixes to run in test files on top of `test-select` (default: AL2, AL7).")
+@click.option("--stdin-filename", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Lint standard input (the path `-`, or no path) as this file: its name, configuration, package.")
 def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...], extend_select: tuple[str, ...],
           exclude: tuple[str, ...], output_format: str | None, exit_zero: bool, statistics: bool,
           config_file: Path | None, quiet: bool, jobs: int | None, show_traceback: bool, fix: bool,
           unsafe_fixes: bool, diff: bool, no_cache: bool, preview: bool | None, test_select: tuple[str, ...],
-          extend_test_select: tuple[str, ...]) -> None:
-    """Lint PATHS (files or folders; default: the current folder)."""
+          extend_test_select: tuple[str, ...], stdin_filename: Path | None) -> None:
+    """Lint PATHS (files or folders; default: the current folder; `-`: standard input)."""
     started = time.perf_counter()
     click.get_current_context().meta["async_lint.show_traceback"] = show_traceback
     _check_selectors(select=select, ignore=ignore, extend_select=extend_select)
     targets = list(paths) or [Path(".")]
-    for target in targets:
+    stdin = _stdin_target(paths, stdin_filename)
+    for target in [] if stdin else targets:
         if not target.exists() and not target.is_symlink():
             _fail(f"path does not exist: {target}")
     if config_file is not None and not config_file.is_file():
@@ -142,10 +145,15 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
         extend_test_select=_codes(extend_test_select),
     )
     try:
-        settings = build_settings(targets, config_file, overrides)
+        settings = build_settings([stdin] if stdin else targets, config_file, overrides)
     except ConfigError as exc:
         _fail(str(exc))
         return
+    if stdin:
+        from async_lint.stdin import check_stdin
+
+        sys.exit(check_stdin(stdin, settings, output_format or "full", fix=fix, diff=diff, unsafe=unsafe_fixes,
+                             exit_zero=exit_zero, quiet=quiet, statistics=statistics, show_traceback=show_traceback))
     catalog = load_catalog()
     found = discover(targets, Path(settings.root), settings.exclude)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -231,6 +239,16 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
     sys.exit(1 if findings and not exit_zero else 0)
 
 
+def _stdin_target(paths: tuple[Path, ...], stdin_filename: Path | None) -> Path | None:
+    from async_lint.stdin import stdin_target
+
+    try:
+        return stdin_target(paths, stdin_filename)
+    except ValueError as exc:
+        _fail(str(exc))
+        return None
+
+
 @cli.command("clean")
 @click.argument("path", required=False, type=click.Path(path_type=Path, exists=True, file_okay=False))
 def clean_cache(path: Path | None) -> None:
@@ -301,6 +319,18 @@ def show_rule(code: str) -> None:
     if rule.preview:
         enabled += " (a preview rule: it runs only with `--preview` or `preview = true`)"
     console.print(Markdown(f"## Fix ({safety})\n{rule.fix}\n\nEnabled by default: {enabled}"))
+
+
+@cli.command("server")
+def language_server() -> None:
+    """Run the language server (LSP over stdio) for editors: diagnostics, fixes, noqa, rule docs on hover."""
+    try:
+        from async_lint.server.lsp import run
+    except ImportError as exc:
+        if exc.name in ("pygls", "lsprotocol") or str(exc.name).startswith(("pygls.", "lsprotocol.")):
+            _fail("the language server needs pygls: pip install 'async-lint[server]'")
+        raise
+    run()
 
 
 def main() -> None:

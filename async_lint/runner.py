@@ -253,17 +253,19 @@ def _package_files(paths: list[str], settings: Settings, walked: Iterable[str] =
 def lint_paths(paths: list[str], settings: Settings, jobs: int | None = None,
                progress: Callable[[int], None] | None = None, overlay: dict[str, bytes] | None = None,
                use_cache: bool = False, walked: Iterable[str] = (),
-               on_warning: Callable[[str], None] | None = None) -> list[FileResult]:
+               on_warning: Callable[[str], None] | None = None,
+               cache_for: Callable[[str], ResultCache] | None = None) -> list[FileResult]:
     """Lint `paths` (in order). `overlay` holds contents that replace files on disk (fixes not yet written);
     with one, everything runs in this process and nothing is cached. `use_cache` reads and fills the result
-    cache under the project root; `on_warning` hears about a cache that had to be ignored."""
+    cache under the project root; `on_warning` hears about a cache that had to be ignored. `cache_for(salt)`
+    supplies the cache to use instead, even with an overlay (the language server keeps one in memory)."""
     catalog = settings.catalog()
     needs_index = catalog.needs_index(settings.enabled)
     extra = _package_files(paths, settings, walked) if needs_index else []
     modules, module_of_path = _modules([*paths, *extra])
     packages = frozenset(name.split(".", 1)[0] for name in modules)
-    cache = None
-    if use_cache and not overlay:
+    cache = cache_for(salt_for(settings, catalog.digest, packages)) if cache_for is not None else None
+    if use_cache and not overlay and cache is None:
         cache = ResultCache(Path(settings.root), salt_for(settings, catalog.digest, packages), on_warning)
     workers = _Workers(settings, packages, 1 if overlay else (jobs or default_jobs()), cache, module_of_path)
     if overlay:

@@ -197,12 +197,12 @@ def test_fetch_lint_report_show_and_label_on_a_fake_corpus(tmp_path, monkeypatch
     root = make_fake_corpus(tmp_path, monkeypatch)
     assert corpus.main(["fetch"]) == 0
     assert sorted(p.name for p in (root / "app-1.0").rglob("*.py")) == ["api.py", "test_api.py"]
-    assert corpus.main(["lint", "--select", "AL101", "--sample", "5", "--seed", "1"]) == 0
+    assert corpus.main(["lint", "--select", "AL101", "--extend-test-select", "AL101", "--sample", "5", "--seed", "1"]) == 0
     out = capsys.readouterr().out
     assert "findings: 2, in test files: 1 (50.0%)" in out
     assert "app/1.0/app/api.py:5 AL101 " in out and "app/1.0/app/tests/test_api.py:5 AL101 " in out
     meta, packages, findings = triage.load_results(root / "findings.json")
-    assert meta["args"] == ["--no-cache", "--select", "AL101"] and packages[0]["files"] == 2
+    assert meta["args"] == ["--no-cache", "--select", "AL101", "--extend-test-select", "AL101"] and packages[0]["files"] == 2
 
     labels = tmp_path / "labels.csv"
     assert corpus.main(["label", "--labels", str(labels), "app/1.0/app/api.py:5", "AL101", "TP", "sleeps",
@@ -230,9 +230,9 @@ def test_lint_only_one_package_keeps_the_others_results(tmp_path, monkeypatch, c
         z.writestr("lib/core.py", ASYNC_SOURCE)
     corpus.PINS.write_text(corpus.PINS.read_text() + '[[package]]\nname = "lib"\nversion = "2.0"\n')
     assert corpus.main(["fetch"]) == 0
-    assert corpus.main(["lint", "--select", "AL101"]) == 0
+    assert corpus.main(["lint", "--select", "AL101", "--extend-test-select", "AL101"]) == 0  # tests too
     (root / "lib-2.0" / "lib" / "core.py").write_text(ASYNC_SOURCE + ASYNC_SOURCE.replace("handler", "other"))
-    assert corpus.main(["lint", "--select", "AL101", "--only", "lib"]) == 0
+    assert corpus.main(["lint", "--select", "AL101", "--extend-test-select", "AL101", "--only", "lib"]) == 0
     meta, packages, findings = triage.load_results(root / "findings.json")
     assert [p["package"] for p in packages] == ["app", "lib"] and "merged_from" in meta
     assert [(f.package, f.line) for f in findings] == [("app", 5), ("app", 5), ("lib", 5), ("lib", 10)]

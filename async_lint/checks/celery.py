@@ -57,7 +57,7 @@ class CeleryResultWait(Rule):
             yield Report(
                 "AL102", call,
                 f"`{shown}()` blocks the event loop in `async def {scope.name}`: it waits on the loop's thread until "
-                f"a Celery worker finishes the task submitted by `{task}()`",
+                f"a worker finishes the task submitted by `{task}()`",
                 "poll `result.ready()` with `await asyncio.sleep(...)` between checks, return the task id for the "
                 "client to poll, or `await asyncio.to_thread(result.get, timeout=...)`",
                 fix=blocking_fix("AL102", callee or shown, call, scope, ctx),

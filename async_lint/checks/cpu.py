@@ -4,6 +4,9 @@ The calls come from the catalog's `[[cpu-bound]]` table (rules/AL1-blocking.toml
 qualified callee like the `[[blocking]]` table of AL101-AL106; receivers are typed through rules/types.toml
 (`pwd_context = CryptContext(...)`, `ph = PasswordHasher()`, `img = Image.open(...)`).
 
+A module-level instance imported from another module (`from app.security import pwd_context`) is typed there:
+each file publishes `module.var.method` for its instances' CPU-heavy methods.
+
 Sync helpers are followed the way users write them (`verify_password()` around `pwd_context.verify()`): every
 file publishes the qualified names of its sync functions that do such work, directly or through other sync
 functions of the same file; an `async def` calling one of them is reported at once when it is in the same file,
@@ -19,7 +22,7 @@ from typing import Iterator
 import libcst as cst
 
 from async_lint.checks import Rule
-from async_lint.checks._util import qualified, strip_call, tail
+from async_lint.checks._util import qualified, strip_call, table, tail
 from async_lint.checks.blocking import blocking_fix
 from async_lint.checks.helpers import helper_fix
 from async_lint.context import FileContext
@@ -28,6 +31,10 @@ from async_lint.walker import Scope, dotted_name
 
 HELPERS_KEY = "cpu-bound-helpers"  # qualified names of sync functions that do CPU-heavy work
 HELPER_NAMES_KEY = "cpu-bound-helper-names"  # their short names: the word the project pass searches files for
+# `pwd_context = CryptContext(...)` at module level: `module.pwd_context.verify` for each CPU-heavy method, and the
+# variable's name (the word searched for).
+METHODS_KEY = "cpu-bound-instance-methods"
+INSTANCE_NAMES_KEY = "cpu-bound-instance-names"
 RUNS_ONCE = frozenset({"functools.cache", "functools.lru_cache", "functools.cached_property"})
 MAX_LOCAL_DEPTH = 4
 
@@ -93,12 +100,36 @@ def local_helpers(ctx: FileContext) -> dict[str, str]:
     return found
 
 
+def instance_methods(ctx: FileContext) -> tuple[set[str], set[str]]:
+    """Module-level instances of a type with CPU-heavy methods: (`module.var.method` names, variable names)."""
+    methods: dict[str, list[str]] = {}
+    for entry in table(ctx, "cpu-bound"):
+        for call in entry.get("calls", ()):
+            owner, _, method = call.rpartition(".")
+            if owner and "*" not in call:
+                methods.setdefault(owner, []).append(method)
+    module = ctx.resolver.module_name
+    scope = ctx.facts.module_scope
+    found: set[str] = set()
+    names: set[str] = set()
+    for name, bindings in scope.bindings.items():
+        if not module or not all(kind in ("assign", "ann") for kind, _ in bindings):
+            continue
+        typed = ctx.resolver.name_type(name, scope)
+        if typed in methods:
+            names.add(name)
+            found.update(f"{module}.{name}.{method}" for method in methods[typed])
+    return found, names
+
+
 class CpuBound(Rule):
     codes = ("AL109",)
 
     def summarize(self, ctx: FileContext) -> dict[str, set[str]]:
         helpers = local_helpers(ctx)
-        return {HELPERS_KEY: set(helpers), HELPER_NAMES_KEY: {tail(name) for name in helpers}}
+        methods, instances = instance_methods(ctx)
+        return {HELPERS_KEY: set(helpers), HELPER_NAMES_KEY: {tail(name) for name in helpers},
+                METHODS_KEY: methods, INSTANCE_NAMES_KEY: instances}
 
     def check(self, ctx: FileContext) -> Iterator[Report]:
         project = ctx.resolver.project_lookup
@@ -130,6 +161,18 @@ class CpuBound(Rule):
                 yield Report("AL109", call, message.replace("{chain}", f": {tail(callee)} → {helpers[callee]}"),
                              suggestion, fix=helper_fix(call, scope, ctx))
             elif not callee.startswith(f"{ctx.resolver.module_name}."):
+                # Another module's helper function, or a method of an instance defined there (`pwd_context` of
+                # `app.security`): at most one of the two questions can be confirmed.
                 yield Report("AL109", call, message.replace("{chain}", f" (`{tail(callee)}`)"), suggestion,
                              defer=("unless-shared", f"+{HELPERS_KEY}\0{callee}\n+{HELPER_NAMES_KEY}\0{tail(callee)}"),
                              deferred_fix="helper")
+                owner, _, method = callee.rpartition(".")
+                if "." in owner:
+                    yield Report(
+                        "AL109", call,
+                        f"`{shown}()` runs CPU-heavy work on the event loop in `async def {scope.name}` "
+                        f"(`{tail(owner)}`, defined in `{owner.rpartition('.')[0]}`, hashes passwords or processes "
+                        f"images), and every other request waits meanwhile",
+                        f"run it in a thread: `await asyncio.to_thread({shown}, ...)` (or `run_in_threadpool`)",
+                        defer=("unless-shared", f"+{METHODS_KEY}\0{callee}\n+{INSTANCE_NAMES_KEY}\0{tail(owner)}"),
+                        deferred_fix="helper")

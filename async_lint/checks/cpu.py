@@ -37,6 +37,7 @@ METHODS_KEY = "cpu-bound-instance-methods"
 INSTANCE_NAMES_KEY = "cpu-bound-instance-names"
 RUNS_ONCE = frozenset({"functools.cache", "functools.lru_cache", "functools.cached_property"})
 MAX_LOCAL_DEPTH = 4
+GENERIC_METHODS = frozenset({"save", "convert", "filter", "transform", "reduce"})
 
 
 def _cpu_entry(ctx: FileContext, call: cst.Call, scope: Scope) -> dict | None:
@@ -122,6 +123,16 @@ def instance_methods(ctx: FileContext) -> tuple[set[str], set[str]]:
     return found, names
 
 
+def instance_method_names(ctx: FileContext) -> frozenset[str]:
+    """CPU-heavy method names worth a question to the index; not the generic ones (`save`, `convert`, `filter`),
+    which would make the project pass parse every file naming their receivers."""
+    cache = ctx.catalog.__dict__.setdefault("_cpu_methods", {})
+    if "names" not in cache:
+        names = {call.rpartition(".")[2] for entry in table(ctx, "cpu-bound") for call in entry.get("calls", ())}
+        cache["names"] = frozenset(names - GENERIC_METHODS)
+    return cache["names"]
+
+
 class CpuBound(Rule):
     codes = ("AL109",)
 
@@ -167,7 +178,7 @@ class CpuBound(Rule):
                              defer=("unless-shared", f"+{HELPERS_KEY}\0{callee}\n+{HELPER_NAMES_KEY}\0{tail(callee)}"),
                              deferred_fix="helper")
                 owner, _, method = callee.rpartition(".")
-                if "." in owner:
+                if "." in owner and method in instance_method_names(ctx):
                     yield Report(
                         "AL109", call,
                         f"`{shown}()` runs CPU-heavy work on the event loop in `async def {scope.name}` "

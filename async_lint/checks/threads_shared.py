@@ -33,6 +33,12 @@ _TASK_FACTORIES = frozenset({"asyncio.create_task", "asyncio.ensure_future", "as
                              "asyncio.AbstractEventLoop.create_task"})
 _LOCK_TYPES = frozenset({"asyncio.Lock", "asyncio.Condition"})
 _COMPREHENSIONS = (cst.GeneratorExp, cst.ListComp, cst.SetComp)
+# AL803 is about resources that leak when made twice: a target named like one, or a value from a call named like
+# a connect/open (data cached lazily is at worst fetched twice).
+_RESOURCE_WORDS = ("client", "pool", "conn", "session", "engine", "channel", "redis", "driver", "socket",
+                   "transport", "producer", "consumer", "browser", "database", "http", "cursor")
+_DATA_VERBS = ("read", "fetch", "load", "find", "query", "lookup", "list", "count", "get", "retrieve", "search")
+_OPENING_WORDS = ("connect", "create_pool", "create_client", "create_engine", "open", "launch", "start_session")
 
 
 class SharedSession(Rule):
@@ -206,7 +212,8 @@ class CheckThenAct(Rule):
         if target is None or self._under_lock(stmt, func, fscope):
             return None
         yielded = False
-        awaited_names: set[str] = set()  # `client = await connect()` in the body: `self.x = client` counts
+        # `client = await connect()` in the body: `self.x = client` counts, and is judged by that value.
+        awaited_names: dict[str, cst.BaseExpression] = {}
         for node in _in_order(stmt.body):
             if self._yields(node, fscope):
                 yielded = True
@@ -215,11 +222,15 @@ class CheckThenAct(Rule):
                 value_yields = any(self._yields(n, fscope) for n in walk(node.value))
                 if not any(dotted_name(t) == target for t in targets):
                     if value_yields:
-                        awaited_names.update(t.value for t in targets if isinstance(t, cst.Name))
+                        awaited_names.update((t.value, node.value) for t in targets if isinstance(t, cst.Name))
                     continue
                 # Only a value that comes out of the wait: `self._ready = True` after `await setup()` is a
                 # flag, not the resource.
                 from_wait = value_yields or (isinstance(node.value, cst.Name) and node.value.value in awaited_names)
+                source = awaited_names.get(node.value.value, node.value) if isinstance(node.value, cst.Name) else (
+                    node.value)
+                if from_wait and not self._resource(target, source, fscope):
+                    return None
                 if from_wait and (yielded or value_yields) and not self._under_lock(node, stmt, fscope):
                     return Report(
                         "AL803", stmt.test,
@@ -229,6 +240,22 @@ class CheckThenAct(Rule):
                         "guard the check and the assignment with an `asyncio.Lock` (check again inside it), or "
                         "create it once at startup (lifespan)")
         return None
+
+    def _resource(self, target: str, value: cst.BaseExpression, fscope: Scope) -> bool:
+        """Does the assignment store a resource: a target named like one (`self._client`, `_pool`), a value from a
+        call named like opening one (`await connect(...)`), or of a client type the catalog knows? A value read
+        from somewhere (`await api.read_work_pool(...)`, `fetch_`, `load_`, `get_config`) is data."""
+        names = [(dotted_name(n.func) or "").rsplit(".", 1)[-1].lower() for n in walk(value) if isinstance(n, cst.Call)]
+        if any(name.startswith(_DATA_VERBS) and not (name.startswith("get") and any(w in name for w in _RESOURCE_WORDS))
+               for name in names):  # `get_client()` is a factory, `read_work_pool()` a read
+            return False
+        last = target.rsplit(".", 1)[-1].lower()
+        if any(word in last for word in _RESOURCE_WORDS) or last.lstrip("_") == "db":
+            return True
+        if any(word in name for name in names for word in _OPENING_WORDS):
+            return True
+        inner = value.expression if isinstance(value, cst.Await) else value
+        return isinstance(inner, cst.Call) and self.ctx.type_of(inner, fscope) in self.ctx.catalog.types
 
     def _yields(self, node: cst.CSTNode, fscope: Scope) -> bool:
         """A point where the coroutine may suspend: `await f()` (unless `f` is an `async def` of this module that

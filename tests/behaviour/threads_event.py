@@ -25,10 +25,10 @@ async def main() -> None:
     thread.start()
     await asyncio.wait_for(ready.wait(), 5)
     elapsed = time.monotonic() - start
-    await asyncio.sleep(0)
-    print("event", "prompt" if elapsed < 0.7 else "late", calls)
     while thread.is_alive():
         await asyncio.sleep(0.05)
+    await asyncio.sleep(0.05)
+    print("event", "prompt" if elapsed < 0.7 else "late", calls)
 
 
 asyncio.run(main())

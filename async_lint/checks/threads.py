@@ -120,7 +120,8 @@ class LoopApiFromThread(Rule):
     def _target(call: cst.Call, position: int, name: str | None) -> cst.BaseExpression | None:
         if name is not None:
             arg = keyword(call, name)
-            return arg.value if arg is not None else None
+            if arg is not None:
+                return arg.value
         args = positional(call)
         if any(arg.star for arg in call.args[:position + 1]):
             return None  # `to_thread(*args)`: cannot tell which is the callable

@@ -15,10 +15,10 @@ async def main() -> None:
     calls = []
 
     def work() -> None:
-        time.sleep(0.2)  # let the loop start waiting in ready.wait()
+        time.sleep(0.3)  # let the loop start waiting in ready.wait()
         ready.set()
         loop.call_soon(calls.append, "callback")
-        time.sleep(1.0)
+        time.sleep(1.5)
 
     start = time.monotonic()
     thread = threading.Thread(target=work)
@@ -28,7 +28,7 @@ async def main() -> None:
     while thread.is_alive():
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.05)
-    print("event", "prompt" if elapsed < 0.7 else "late", calls)
+    print("event", "prompt" if elapsed < 1.0 else "late", calls)
 
 
 asyncio.run(main())

@@ -10,10 +10,8 @@ on the next run without re-linting them.
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from async_lint.paths import display_path
 
@@ -127,11 +125,6 @@ class Deferred:
 
 
 # ---------------------------------------------------------------------------------------------------- the index
-
-# One blocking call reached from more async call sites than this is reported once, at the call itself (AL107).
-SHARED_SINK_CALLERS = 3
-_CALLER = re.compile(r"in `async def ([^`]+)`")
-
 
 class ProjectIndex:
     def __init__(self, summaries: list[ModuleSummary], helper_depth: int = 4):
@@ -307,90 +300,3 @@ class ProjectIndex:
             key, value, unless = item.target.split("\0")
             return item.message if value in self.shared(key) and value not in self.shared(unless) else None
         raise ValueError(f"unknown deferred kind {item.kind!r}")
-
-    # ------------------------------------------------------------------ one finding per root cause
-    def reaching(self, sinks: set[str], depth: int) -> set[str]:
-        """The sinks and the sync project functions that call one of them within `depth` levels: the functions
-        an AL107 chain ending in one of the sinks may pass through (a call of a class reaches its `__init__`)."""
-        callers: dict[str, set[str]] = {}
-        for fn in self.functions.values():
-            if fn.is_async or fn.runs_once:
-                continue
-            for callee in fn.calls:
-                target = self.function(callee)
-                if target is not None and target is not fn:
-                    callers.setdefault(target.qualname, set()).add(fn.qualname)
-        reach, level = set(sinks), set(sinks)
-        for _ in range(depth):
-            level = {caller for q in level for caller in callers.get(q, ())} - reach
-            if not level:
-                break
-            reach |= level
-        return reach
-
-    def call_names(self, qualnames: set[str]) -> set[str]:
-        """The names calls of these functions are written with: `limiter_for(...)`, `client.fetch(...)`, and
-        `RateLimiter(...)` for `RateLimiter.__init__` (a subclass that inherits it too)."""
-        names = set()
-        for qualname in qualnames:
-            parts = self.local_name(qualname).split(".")
-            names.add(parts[-2] if parts[-1] == "__init__" and len(parts) > 1 else parts[-1])
-        if any(q.endswith(".__init__") for q in qualnames):
-            for cls in self.classes:
-                init = self.method(cls, "__init__")
-                if init is not None and init.qualname in qualnames:
-                    names.add(cls.rsplit(".", 1)[-1])
-        return names
-
-    def collapse_shared_sinks(self, confirmed: dict[str, list[tuple[Deferred, str]]], linted: set[str],
-                              scope: set[str], counted: list[tuple[str, Deferred]],
-                              is_test: Callable[[str], bool]) -> None:
-        """AL107 findings whose chains end in the same blocking call, from more than SHARED_SINK_CALLERS async
-        call sites, become one finding at that call (naming how many async functions reach it and one chain).
-
-        `confirmed` (path -> confirmed deferred findings with their messages, of the `linted` files: the ones
-        reported) is changed in place; `counted` holds the confirmed AL107 call sites of files that were linted
-        only to be counted (their findings are not reported). The collapsed finding goes to the sink when its
-        file is in `scope` (the files linting the whole project would lint), else to the first call site (app
-        code before tests, by path and position); it is kept only when that file is one of the `linted` ones, so
-        the answer for a file does not depend on which other files were named."""
-        groups: dict[str, list[tuple[str, Deferred, list[str]]]] = {}
-        sites = [(path, item) for path, items in confirmed.items() for item, _message in items]
-        for path, item in [*sites, *counted]:
-            if item.kind == "blocking-helper":
-                chain = self.blocking_chain(item.target)
-                if chain is not None:
-                    groups.setdefault(chain[-1], []).append((path, item, chain))
-        for group in groups.values():
-            if len(group) <= SHARED_SINK_CALLERS:
-                continue
-            dropped = {id(item) for _, item, _ in group}
-            for path in {path for path, _, _ in group if path in confirmed}:
-                confirmed[path] = [(i, m) for i, m in confirmed[path] if id(i) not in dropped]
-            group.sort(key=lambda site: (is_test(site[0]), os.path.abspath(site[0]), site[1].locator))
-            first_path, first, chain = group[0]
-            sink = self.function(chain[-2])
-            callers = {(path, _caller_of(item)) for path, item, _ in group}
-            names = [self.local_name(q) for q in chain[:-1]] + [chain[-1].removeprefix("builtins.")]
-            callee = sink.blocking[0].removeprefix("builtins.") if sink and sink.blocking else chain[-1]
-            functions = f"{len(callers)} async function{'s' * (len(callers) != 1)}"
-            message = (f"`{callee}()` blocks the event loop for {functions} ({len(group)} call "
-                       f"sites) that reach it through sync helpers, e.g. `async def {_caller_of(first)}` "
-                       f"({display_path(first_path)}) → {' → '.join(names)}")
-            suggestion = ("make this code async or move the blocking call out of the helper; or run the helper "
-                          "in a thread at the async call sites (`await asyncio.to_thread(...)`)")
-            sink_path = self.paths.get(sink.qualname) if sink is not None else None
-            if sink is not None and sink_path in scope and sink.blocking_call >= 0:
-                if sink_path in linted:
-                    item = Deferred("blocking-sink", sink.qualname, "AL107", message, suggestion,
-                                    sink.blocking_call)
-                    confirmed.setdefault(sink_path, []).append((item, message))
-            elif first_path in linted:
-                confirmed.setdefault(first_path, []).append((replace(first, fix=None, suggestion=suggestion),
-                                                             message))
-
-
-def _caller_of(item: Deferred) -> str:
-    """The async function an AL107 finding is in, as its message names it."""
-    found = _CALLER.search(item.message)
-    return found.group(1) if found else "?"

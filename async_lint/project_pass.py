@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from async_lint.config import Settings
 from async_lint.finding import FileResult
 from async_lint.index import ProjectIndex
+from async_lint.shared_sinks import collapse_shared_sinks, count_sink_sites
 
 if TYPE_CHECKING:
     from async_lint.runner import _Workers
@@ -121,7 +122,7 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
     if "AL107" in settings.enabled:
         follow_helpers({d.target for r in results for d in r.deferred if d.kind == "blocking-helper"})
         if extra:
-            counted = _count_sink_sites(results, extra, index, settings, workers, index_all, follow_helpers)
+            counted = count_sink_sites(results, extra, index, settings, workers, index_all, follow_helpers)
             attempted.update(extra[fresh.path] for fresh in counted if fresh.path in extra)
 
     # 1b-4: files that may hold a fact a deferred finding or a fix depends on (AL401: a close of the same
@@ -168,8 +169,8 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
     # AL107: one finding per sink reached from many call sites, counting the sites of the files linted to count
     counted_sites = [(fresh.path, item) for fresh in counted for item, _message in confirmed_of(fresh, index)]
     linted = {r.path for r in results}
-    index.collapse_shared_sinks(confirmed_by_path, linted, linted | set(extra), counted_sites,
-                                settings.is_test_file)
+    collapse_shared_sinks(index, confirmed_by_path, linted, linted | set(extra), counted_sites,
+                          settings.is_test_file)
     to_place: list[tuple[str, list]] = [(path, items) for path, items in confirmed_by_path.items() if items]
     for placed in workers.place(to_place):
         r = results[by_path[placed.path]]
@@ -179,61 +180,6 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
         for code, count in placed.suppressed.items():
             r.suppressed[code] = r.suppressed.get(code, 0) + count
         r.findings.sort(key=lambda f: f.sort_key())
-
-
-def _count_sink_sites(results: list[FileResult], extra: dict[str, str], index: ProjectIndex, settings: Settings,
-                      workers: "_Workers", index_all, follow_helpers) -> list[FileResult]:
-    """AL107 reports a blocking call reached from many async call sites once (ProjectIndex.collapse_shared_sinks),
-    so the sites are counted over the whole package even when only some files are linted: otherwise a file
-    linted alone (pre-commit) would be told something else than when the folder is linted (CI). The sinks are
-    those the confirmed chains of the linted files end in and the linted files' own sync functions that block.
-    Files of the package whose bytes name a function that reaches a sink (its callers, up to `helper-depth`
-    levels, one regex per round) are linted, for their call sites and their summaries; their findings are only
-    counted. Returns those files' results."""
-    sinks: set[str] = set()
-    for r in results:
-        for d in r.deferred:
-            if d.kind == "blocking-helper" and (chain := index.blocking_chain(d.target)) is not None:
-                sinks.add(chain[-2])
-        if r.summary is not None:
-            sinks.update(q for q, fn in r.summary.functions.items()
-                         if fn.blocking is not None and not fn.is_async and index.blocking_chain(q) is not None)
-    if not sinks:
-        return []
-    # Named files the pre-filter skipped hold no `async def` but may hold a helper between a sink and a caller.
-    candidates = [r.path for r in results if not r.parsed] + list(extra)
-    done: set[str] = set()
-    asked: set[str] = set()
-    counted: list[FileResult] = []
-    for _ in range(settings.helper_depth):
-        reach = index.reaching(sinks, settings.helper_depth - 1)
-        words = index.call_names(reach) - asked
-        words.discard("")
-        if not words:
-            break
-        asked |= words
-        pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(words)) + rb")\b")
-        wanted = []
-        for path in candidates:
-            if path in done:
-                continue
-            try:
-                if pattern.search(workers.read(path)):
-                    wanted.append(path)
-            except OSError:
-                done.add(path)
-        if not wanted:
-            break
-        done.update(wanted)
-        fresh = workers.map([(path, True, False) for path in wanted])
-        index_all(fresh)
-        counted.extend(fresh)
-    # The modules the chains of the new call sites pass through: only for calls of a function that reaches a sink
-    # (any other call is not counted); its chain may still end in another sink, as it would in the folder run.
-    reach = index.reaching(sinks, settings.helper_depth - 1)
-    follow_helpers({d.target for r in counted for d in r.deferred if d.kind == "blocking-helper"
-                    and (fn := index.function(d.target)) is not None and fn.qualname in reach})
-    return counted
 
 
 def _conditions(target: str) -> list[tuple[bool, str, str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from helpers import FIXTURES, settings_for
 
 from async_lint.index import ProjectIndex
+from async_lint.shared_sinks import collapse_shared_sinks
 from async_lint.runner import lint_paths
 
 APP = FIXTURES / "project" / "app"
@@ -35,12 +36,27 @@ def test_a_caller_file_linted_alone_leaves_the_finding_to_the_sink_file():
 
 def test_the_sink_file_linted_alone_counts_the_call_sites_of_the_whole_package():
     found = _findings(APP / "throttle.py")
-    assert [(f.row, f.message.split(" ", 1)[0]) for f in found] == [(7, "`time.sleep()`"), (38, "`open()`")]
+    assert [(f.row, f.message.split(" ", 1)[0]) for f in found] == [
+        (7, "`time.sleep()`"), (38, "`open()`"), (51, "`open()`")]
     assert "4 async functions (5 call sites)" in found[0].message
     # two call sites in throttle_users.py, two in throttle_jobs.py through throttle_helpers.job_settings
     assert "3 async functions (4 call sites)" in found[1].message
     assert "e.g. `async def run_job` (" in found[1].message
     assert "job_settings → load_settings → open (" in found[1].message
+    # `ledger.write` and `JobLedger().write`: a module-level instance and a subclass in another file
+    assert "2 async functions (4 call sites)" in found[2].message
+
+
+def test_a_method_is_searched_for_with_the_names_that_can_type_its_receiver():
+    from async_lint.engine import Linter
+    from async_lint.shared_sinks import call_words
+
+    settings = settings_for("AL107", root=FIXTURES / "project")
+    linter = Linter(settings, frozenset({"app"}))
+    files = ("throttle.py", "throttle_helpers.py")
+    index = ProjectIndex([linter.lint_path(str(APP / name), force=True).summary for name in files])
+    names, methods, owners = call_words(index, {"app.throttle.Ledger.write", "app.throttle.RateLimiter.__init__"})
+    assert (names, methods, owners) == ({"RateLimiter"}, {"write"}, {"Ledger", "JobLedger", "ledger"})
 
 
 def test_three_call_sites_in_two_files_are_still_reported_one_by_one():
@@ -75,7 +91,7 @@ def test_a_sink_outside_the_files_the_project_lints_is_reported_at_the_first_cal
     results = {path: linter.lint_path(path) for path in (sink_file, users)}
     index = ProjectIndex([r.summary for r in results.values()], settings.helper_depth)
     confirmed = {users: confirmed_of(results[users], index)}
-    index.collapse_shared_sinks(confirmed, {users}, {users}, [], settings.is_test_file)
+    collapse_shared_sinks(index, confirmed, {users}, {users}, [], settings.is_test_file)
     messages = [(item.locator, message) for item, message in confirmed[users] if "time.sleep()" in message]
     assert len(messages) == 1 and "4 async functions (5 call sites)" in messages[0][1]
     assert messages[0][0] == min(item.locator for item, message in confirmed[users])

@@ -116,11 +116,14 @@ def count_sink_sites(results: list[FileResult], extra: dict[str, str], index: Pr
     words `call_words` gives for those functions (one set of patterns per round, each a regex behind plain
     substring scans; each round's new summaries may add callers, up to `helper-depth` levels). Returns their
     results, whose findings are not reported."""
-    sinks = sinks_of(results, index)
+    # Named files the pre-filter skipped hold no `async def`, but may hold a sink (reported there when the folder
+    # is linted) or a helper between a sink and a caller.
+    skipped = workers.map([(r.path, True, True) for r in results if r.summary is None and not r.findings])
+    index_all(skipped)
+    sinks = sinks_of([*results, *skipped], index)
     if not sinks:
         return []
-    # Named files the pre-filter skipped hold no `async def`, but may hold a helper between a sink and a caller.
-    candidates = [r.path for r in results if not r.parsed] + list(extra)
+    candidates = list(extra)
     done: set[str] = set()
     asked: tuple[set[str], set[str], set[str]] | None = None
     counted: list[FileResult] = []

@@ -59,12 +59,20 @@ def test_a_method_is_searched_for_with_the_names_that_can_type_its_receiver():
     assert (names, methods, owners) == ({"RateLimiter"}, {"write"}, {"Ledger", "JobLedger", "ledger"})
 
 
+def test_a_sink_file_without_async_code_linted_alone_reports_its_sink():
+    """The byte pre-filter skips a file without the word `async`: it is parsed for its sinks all the same."""
+    found = _findings(APP / "throttle_io.py")
+    assert [(f.row, f.message.split(" ", 1)[0]) for f in found] == [(6, "`time.sleep()`")]
+    assert "2 async functions (4 call sites)" in found[0].message
+    assert not [f for f in _findings(APP / "throttle_jobs.py") if "backoff" in f.message or "sleep" in f.message]
+
+
 def test_three_call_sites_in_two_files_are_still_reported_one_by_one():
     found = _findings(APP / "throttle_jobs.py")
-    assert [(f.row, f.message.split(" ", 1)[0]) for f in found] == [(8, "`checksum()`")]
+    assert [(f.row, f.message.split(" ", 1)[0]) for f in found] == [(9, "`checksum()`")]
     found = _findings(APP / "throttle_users.py", APP / "throttle_jobs.py")
     assert sorted((f.path.rsplit("/", 1)[-1], f.row) for f in found if "`checksum()`" in f.message) == [
-        ("throttle_jobs.py", 8), ("throttle_users.py", 42), ("throttle_users.py", 46)]
+        ("throttle_jobs.py", 9), ("throttle_users.py", 42), ("throttle_users.py", 46)]
 
 
 def test_the_call_sites_are_searched_only_when_a_linted_file_reaches_or_holds_a_sink(monkeypatch):

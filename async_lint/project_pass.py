@@ -59,6 +59,9 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
     # (pre-commit) must report what linting the folder (CI) reports for it: whatever a step below may need from
     # the other files is parsed in both modes alike.
     extra = {path: name for name, path in modules.items() if path not in named}
+    # Every file of the package that was not named, also one whose module name another file has (two `export.py`
+    # in folders without `__init__.py`): the folder run lints it.
+    unnamed = [path for path in workers.module_of_path if path not in named]
 
     # 1b-1: files that name a project coroutine but were skipped by the byte pre-filter (AL201 in sync code).
     if settings.enabled & {"AL201", "AL206"}:
@@ -121,8 +124,8 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
     counted: list[FileResult] = []  # linted only to count AL107 call sites (see below): nothing is reported
     if "AL107" in settings.enabled:
         follow_helpers({d.target for r in results for d in r.deferred if d.kind == "blocking-helper"})
-        if extra:
-            counted = count_sink_sites(results, extra, index, settings, workers, index_all, follow_helpers)
+        if unnamed:
+            counted = count_sink_sites(results, unnamed, index, settings, workers, index_all, follow_helpers)
             attempted.update(extra[fresh.path] for fresh in counted if fresh.path in extra)
 
     # 1b-4: files that may hold a fact a deferred finding or a fix depends on (AL401: a close of the same
@@ -169,7 +172,7 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
     # AL107: one finding per sink reached from many call sites, counting the sites of the files linted to count
     counted_sites = [(fresh.path, item) for fresh in counted for item, _message in confirmed_of(fresh, index)]
     linted = {r.path for r in results}
-    collapse_shared_sinks(index, confirmed_by_path, linted, linted | set(extra), counted_sites,
+    collapse_shared_sinks(index, confirmed_by_path, linted, linted | set(unnamed), counted_sites,
                           settings.is_test_file)
     to_place: list[tuple[str, list]] = [(path, items) for path, items in confirmed_by_path.items() if items]
     for placed in workers.place(to_place):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable
 
 from async_lint.config import Settings
@@ -60,34 +60,63 @@ def reaching(index: ProjectIndex, sinks: set[str], depth: int) -> set[str]:
     return reach
 
 
-def call_words(index: ProjectIndex, qualnames: set[str]) -> tuple[set[str], set[str], set[str]]:
-    """The words a call of these functions from another file must contain: (names: a function's name, a class's
-    for its `__init__`, also a subclass's that inherits it; methods: a method's name; owners: for a method, the
-    name of its class, of a subclass that inherits it, or of a module-level instance of one of them, since the
-    receiver is typed only by such a name)."""
-    names: set[str] = set()
-    methods: set[str] = set()
-    owners: set[str] = set()
+@dataclass
+class CallWords:
+    """The words a file that calls one of some project functions from another file holds, as pairs: a function
+    or a class (for its `__init__`) is called by its name, imported from its module or reached through it, so the
+    file also names the module or one that re-exports it; a method is called on a receiver typed by its class's
+    name, a subclass's, or a module-level instance's. `pairs` maps each name to the words one of which must come
+    with it; `classes` are the classes, whose subclasses elsewhere may type a receiver too; the files that define
+    the functions (`homes`) may call them by name alone."""
+
+    pairs: dict[str, set[str]] = field(default_factory=dict)
+    classes: set[str] = field(default_factory=set)
+    homes: set[str] = field(default_factory=set)
+
+    def add(self, name: str, context: str) -> None:
+        self.pairs.setdefault(name, set()).add(context)
+
+
+def _module_word(index: ProjectIndex, qualname: str) -> str:
+    return qualname[: -len(index.local_name(qualname)) - 1].rsplit(".", 1)[-1]
+
+
+def call_words(index: ProjectIndex, qualnames: set[str]) -> CallWords:
+    words = CallWords()
     by_name: dict[str, set[str]] = {}
+    methods: dict[str, set[str]] = {}  # class qualname -> method names
     for qualname in qualnames:
+        if (path := index.paths.get(qualname)) is not None:
+            words.homes.add(path)
         parts = index.local_name(qualname).split(".")
         if len(parts) == 1:
-            names.add(parts[0])
-            continue
-        (names if parts[-1] == "__init__" else owners).add(parts[-2])
-        if parts[-1] != "__init__":
-            methods.add(parts[-1])
-        by_name.setdefault(parts[-1], set()).add(qualname)
-    holders: set[str] = set()
+            words.add(parts[0], _module_word(index, qualname))
+        else:
+            by_name.setdefault(parts[-1], set()).add(qualname)
+    built: set[str] = set()  # classes whose `__init__` is one of them
     for cls in index.classes if by_name else ():
         for name, found in by_name.items():
             method = index.method(cls, name)
             if method is not None and method.qualname in found:
-                (names if name == "__init__" else owners).add(cls.rsplit(".", 1)[-1])
-                holders.add(cls)
-    for module in index.modules.values() if holders else ():
-        owners.update(var for var, cls in module.variables.items() if index.resolve_class(cls) in holders)
-    return names, methods, owners
+                words.classes.add(cls.rsplit(".", 1)[-1])
+                if name == "__init__":
+                    built.add(cls)
+                    words.add(cls.rsplit(".", 1)[-1], _module_word(index, cls))
+                else:
+                    methods.setdefault(cls, set()).add(name)
+                    words.add(name, cls.rsplit(".", 1)[-1])
+    for module in index.modules.values():
+        for var, cls in module.variables.items() if methods else ():
+            for name in methods.get(index.resolve_class(cls) or "", ()):
+                words.add(name, var)
+        for alias, target in module.imports.items():  # re-exports: `from .pixi import add` in a package
+            fn = index.function(target)
+            cls = index.resolve_class(target)
+            for name in methods.get(cls or "", ()):
+                words.add(name, alias)
+            if (fn is not None and fn.qualname in qualnames and cls is None) or cls in built:
+                words.add(alias, module.module.rsplit(".", 1)[-1])
+    return words
 
 
 def _words(words: set[str]) -> bytes:
@@ -107,13 +136,18 @@ class _Search:
             return False
         return self.pattern.search(data) is not None
 
+    def found(self, data: bytes) -> set[str]:
+        """The words the text holds."""
+        if self.plain is not None and not any(w in data for w in self.plain):
+            return set()
+        return {m.decode() for m in self.pattern.findall(data)}
 
-def count_sink_sites(results: list[FileResult], extra: dict[str, str], index: ProjectIndex, settings: Settings,
+
+def count_sink_sites(results: list[FileResult], unnamed: list[str], index: ProjectIndex, settings: Settings,
                      workers: "_Workers", index_all: Callable[[list[FileResult]], None],
                      follow_helpers: Callable[[set[str]], None]) -> list[FileResult]:
-    """Lint, for counting only, the files of the package (`extra`: path -> module, not linted) and the named
-    files the pre-filter skipped that may call a function reaching a sink of `sinks_of`: their bytes hold the
-    words `call_words` gives for those functions (one set of patterns per round, each a regex behind plain
+    """Lint, for counting only, the files of the package that were not named (`unnamed`) that may call a
+    function reaching a sink of `sinks_of`: their bytes hold the words of `CallWords` for those functions (one set of patterns per round, each a regex behind plain
     substring scans; each round's new summaries may add callers, up to `helper-depth` levels). Returns their
     results, whose findings are not reported."""
     # Named files the pre-filter skipped hold no `async def`, but may hold a sink (reported there when the folder
@@ -123,20 +157,19 @@ def count_sink_sites(results: list[FileResult], extra: dict[str, str], index: Pr
     sinks = sinks_of([*results, *skipped], index)
     if not sinks:
         return []
-    candidates = list(extra)
+    candidates = unnamed
     done: set[str] = set()
-    asked: tuple[set[str], set[str], set[str]] | None = None
+    asked: CallWords | None = None
     counted: list[FileResult] = []
     for _ in range(settings.helper_depth):
-        names, methods, owners = call_words(index, reaching(index, sinks, settings.helper_depth - 1))
-        if (names, methods, owners) == asked:
+        words = call_words(index, reaching(index, sinks, settings.helper_depth - 1))
+        if words == asked:
             break
-        asked = (names, methods, owners)
-        by_name = _Search(names) if names else None
-        by_method = _Search(methods) if methods and owners else None
-        by_owner = _Search(owners) if methods and owners else None
-        # A subclass of an owner: its own name, or an instance of it, may type the receiver of a call elsewhere.
-        by_base = _Search(owners, rb"\bclass\s+\w+\s*\([^)]*") if owners else None
+        asked = words
+        by_name = _Search(set(words.pairs)) if words.pairs else None
+        contexts = {name: _Search(context) for name, context in words.pairs.items()}
+        # A subclass of a class named here: its own name, or an instance of it, may type a receiver elsewhere.
+        by_base = _Search(words.classes, rb"\bclass\s+\w+\s*\([^)]*") if words.classes else None
         wanted = []
         for path in candidates:
             if path in done:
@@ -146,9 +179,8 @@ def count_sink_sites(results: list[FileResult], extra: dict[str, str], index: Pr
             except OSError:
                 done.add(path)
                 continue
-            if ((by_name is not None and by_name(data))
-                    or (by_method is not None and by_owner is not None and by_method(data) and by_owner(data))
-                    or (by_base is not None and by_base(data))):
+            if (path in words.homes or (by_name and any(contexts[name](data) for name in by_name.found(data)))
+                    or (by_base and by_base(data))):
                 wanted.append(path)
         if not wanted:
             break

@@ -55,8 +55,23 @@ def test_a_method_is_searched_for_with_the_names_that_can_type_its_receiver():
     linter = Linter(settings, frozenset({"app"}))
     files = ("throttle.py", "throttle_helpers.py")
     index = ProjectIndex([linter.lint_path(str(APP / name), force=True).summary for name in files])
-    names, methods, owners = call_words(index, {"app.throttle.Ledger.write", "app.throttle.RateLimiter.__init__"})
-    assert (names, methods, owners) == ({"RateLimiter"}, {"write"}, {"Ledger", "JobLedger", "ledger"})
+    words = call_words(index, {"app.throttle.Ledger.write", "app.throttle.RateLimiter.__init__"})
+    assert words.pairs == {"RateLimiter": {"throttle"}, "write": {"Ledger", "JobLedger", "ledger"}}
+    assert words.classes == {"RateLimiter", "Ledger", "JobLedger"}
+    assert words.homes == {str(APP / "throttle.py")}
+
+
+def test_a_function_is_searched_for_with_its_name_and_its_module_or_a_re_exporting_one():
+    from async_lint.engine import Linter
+    from async_lint.shared_sinks import call_words
+
+    settings = settings_for("AL107", root=FIXTURES / "project")
+    linter = Linter(settings, frozenset({"app"}))
+    index = ProjectIndex([linter.lint_path(str(APP / name), force=True).summary
+                          for name in ("throttle_io.py", "throttle_jobs.py")])
+    words = call_words(index, {"app.throttle_io.backoff"})
+    # throttle_jobs.py imports `backoff`: a module importing a name re-exports it
+    assert words.pairs == {"backoff": {"throttle_io", "throttle_jobs"}}
 
 
 def test_a_sink_file_without_async_code_linted_alone_reports_its_sink():

@@ -123,33 +123,68 @@ def _words(words: set[str]) -> bytes:
     return rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(words)) + rb")\b"
 
 
-class _Search:
-    """Does a file's text hold one of `words` as a word? A few plain substring scans first: several times
-    faster than the regex over a package that mostly does not hold them."""
+_TOKEN = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+_FEW_WORDS = 8
+_KEPT_BYTES = 64 * 1024 * 1024
 
-    def __init__(self, words: set[str], prefix: bytes = b""):
-        self.plain = [w.encode() for w in sorted(words)] if len(words) <= 16 else None
-        self.pattern = re.compile(prefix + _words(words))
 
-    def __call__(self, data: bytes) -> bool:
-        if self.plain is not None and not any(w in data for w in self.plain):
+class _Tokens:
+    """The identifiers of each file, kept from round to round (for up to _KEPT_BYTES of text)."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, set[bytes]] = {}
+        self.size = 0
+
+    def of(self, path: str, data: bytes) -> set[bytes]:
+        tokens = self.kept.get(path)
+        if tokens is None:
+            tokens = set(_TOKEN.findall(data))
+            if self.size < _KEPT_BYTES:
+                self.kept[path] = tokens
+                self.size += len(data)
+        return tokens
+
+
+class _Matcher:
+    """Does a file's text hold a name of `CallWords` with one of its context words (or subclass one of its
+    classes)? For a few names, plain substring scans, then a word regex for the ones found; for more, the set
+    of the file's identifiers: a regex of many alternatives costs several times more than either."""
+
+    def __init__(self, words: CallWords, tokens: "_Tokens"):
+        self.tokens = tokens
+        self.pairs = {name.encode(): {c.encode() for c in context} for name, context in words.pairs.items()}
+        self.classes = {c.encode() for c in words.classes}
+        self.base = re.compile(rb"\bclass\s+\w+\s*\([^)]*" + _words(words.classes)) if words.classes else None
+        self.few = len(self.pairs) + len(self.classes) <= _FEW_WORDS
+        self._word: dict[bytes, re.Pattern[bytes]] = {}
+
+    def _holds(self, data: bytes, word: bytes) -> bool:
+        if word not in data:
             return False
-        return self.pattern.search(data) is not None
+        pattern = self._word.get(word)
+        if pattern is None:
+            pattern = self._word[word] = re.compile(rb"\b" + re.escape(word) + rb"\b")
+        return pattern.search(data) is not None
 
-    def found(self, data: bytes) -> set[str]:
-        """The words the text holds."""
-        if self.plain is not None and not any(w in data for w in self.plain):
-            return set()
-        return {m.decode() for m in self.pattern.findall(data)}
+    def __call__(self, path: str, data: bytes) -> bool:
+        if self.few:
+            if any(self._holds(data, name) and any(self._holds(data, c) for c in context)
+                   for name, context in self.pairs.items()):
+                return True
+            return self.base is not None and any(c in data for c in self.classes) and bool(self.base.search(data))
+        tokens = self.tokens.of(path, data)
+        if any(not tokens.isdisjoint(self.pairs[name]) for name in tokens.intersection(self.pairs)):
+            return True
+        return self.base is not None and not tokens.isdisjoint(self.classes) and bool(self.base.search(data))
 
 
 def count_sink_sites(results: list[FileResult], unnamed: list[str], index: ProjectIndex, settings: Settings,
                      workers: "_Workers", index_all: Callable[[list[FileResult]], None],
                      follow_helpers: Callable[[set[str]], None]) -> list[FileResult]:
     """Lint, for counting only, the files of the package that were not named (`unnamed`) that may call a
-    function reaching a sink of `sinks_of`: their bytes hold the words of `CallWords` for those functions (one set of patterns per round, each a regex behind plain
-    substring scans; each round's new summaries may add callers, up to `helper-depth` levels). Returns their
-    results, whose findings are not reported."""
+    function reaching a sink of `sinks_of`: their bytes hold the words of `CallWords` for those functions (one
+    `_Matcher` per round; each round's new summaries may add callers, up to `helper-depth` levels). Returns
+    their results, whose findings are not reported."""
     # Named files the pre-filter skipped hold no `async def`, but may hold a sink (reported there when the folder
     # is linted) or a helper between a sink and a caller.
     skipped = workers.map([(r.path, True, True) for r in results if r.summary is None and not r.findings])
@@ -160,16 +195,14 @@ def count_sink_sites(results: list[FileResult], unnamed: list[str], index: Proje
     candidates = unnamed
     done: set[str] = set()
     asked: CallWords | None = None
+    tokens = _Tokens()
     counted: list[FileResult] = []
     for _ in range(settings.helper_depth):
         words = call_words(index, reaching(index, sinks, settings.helper_depth - 1))
         if words == asked:
             break
         asked = words
-        by_name = _Search(set(words.pairs)) if words.pairs else None
-        contexts = {name: _Search(context) for name, context in words.pairs.items()}
-        # A subclass of a class named here: its own name, or an instance of it, may type a receiver elsewhere.
-        by_base = _Search(words.classes, rb"\bclass\s+\w+\s*\([^)]*") if words.classes else None
+        may_call = _Matcher(words, tokens)
         wanted = []
         for path in candidates:
             if path in done:
@@ -179,8 +212,7 @@ def count_sink_sites(results: list[FileResult], unnamed: list[str], index: Proje
             except OSError:
                 done.add(path)
                 continue
-            if (path in words.homes or (by_name and any(contexts[name](data) for name in by_name.found(data)))
-                    or (by_base and by_base(data))):
+            if path in words.homes or may_call(path, data):
                 wanted.append(path)
         if not wanted:
             break

@@ -45,17 +45,37 @@ def _fields(cls: type) -> tuple[str, ...]:
     return names
 
 
-def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+class _IsNode(dict):
+    """type -> is it a libcst node class. A dict lookup instead of `isinstance(value, cst.CSTNode)`, which goes
+    through ABCMeta.__instancecheck__ (millions of calls per run)."""
+
+    def __missing__(self, cls: type) -> bool:
+        answer = self[cls] = isinstance(cls, type) and issubclass(cls, cst.CSTNode)
+        return answer
+
+
+_IS_NODE = _IsNode()
+
+
+def child_list(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The code-bearing children of `node`, in source order."""
-    CST = cst.CSTNode
+    out: list[cst.CSTNode] = []
+    is_node = _IS_NODE
     for name in _fields(type(node)):
         value = getattr(node, name)
-        if isinstance(value, CST):
-            yield value
-        elif type(value) in (tuple, list):
+        cls = type(value)
+        if cls is tuple or cls is list:
             for item in value:
-                if isinstance(item, CST):
-                    yield item
+                if is_node[type(item)]:
+                    out.append(item)
+        elif is_node[cls]:
+            out.append(value)
+    return out
+
+
+def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The code-bearing children of `node`, in source order."""
+    return iter(child_list(node))
 
 
 def dotted_name(node: cst.BaseExpression | None) -> str | None:
@@ -189,7 +209,7 @@ def collect(module: cst.Module) -> Facts:
     stack: list[Any] = [(module, facts.module_scope)]
 
     def push_children(node: cst.CSTNode, scope: Scope) -> None:
-        for child in reversed(list(children(node))):
+        for child in reversed(child_list(node)):
             parent[id(child)] = node
             stack.append((child, scope))
 

@@ -36,6 +36,7 @@ _SKIP_FIELDS = frozenset(
 )
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
+_FIELDS_REVERSED: dict[type, tuple[str, ...]] = {}
 
 
 def _fields(cls: type) -> tuple[str, ...]:
@@ -208,10 +209,27 @@ def collect(module: cst.Module) -> Facts:
     scope_of = facts.scope_of
     stack: list[Any] = [(module, facts.module_scope)]
 
+    is_node = _IS_NODE
+    append = stack.append
+    fields_reversed = _FIELDS_REVERSED
+
     def push_children(node: cst.CSTNode, scope: Scope) -> None:
-        for child in reversed(child_list(node)):
-            parent[id(child)] = node
-            stack.append((child, scope))
+        # reversed(child_list(node)), without building the list: pushed last-first, popped in source order.
+        cls = type(node)
+        names = fields_reversed.get(cls)
+        if names is None:
+            names = fields_reversed[cls] = _fields(cls)[::-1]
+        for name in names:
+            value = getattr(node, name)
+            kind = type(value)
+            if kind is tuple or kind is list:
+                for item in reversed(value):
+                    if is_node[type(item)]:
+                        parent[id(item)] = node
+                        append((item, scope))
+            elif is_node[kind]:
+                parent[id(value)] = node
+                append((value, scope))
 
     def push(node: cst.CSTNode | None, scope: Scope, owner: cst.CSTNode) -> None:
         if node is not None:

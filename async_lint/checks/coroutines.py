@@ -16,7 +16,7 @@ from async_lint.checks._util import positional, table_names
 from async_lint.context import FileContext
 from async_lint.finding import Report
 from async_lint.fixes import FixSpec, ImportNeed, awaited, in_generator_expression, spread_call
-from async_lint.walker import Facts, Scope, children, dotted_name
+from async_lint.walker import Facts, Scope, child_list, dotted_name
 
 _CONDITION_PARENTS = (cst.If, cst.While, cst.IfExp, cst.Assert)
 # What a coroutine object itself offers: using these is driving the coroutine, not forgetting it.
@@ -151,16 +151,18 @@ class CoroutineMisuse:
         stack: list[cst.CSTNode] = [body] if isinstance(body, cst.CSTNode) else list(reversed(body))
         order: list[cst.CSTNode] = []
         places: dict[int, int] = {}
+        skip = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
         while stack:
             node = stack.pop()
-            if isinstance(node, cst.Assign):
+            t = type(node)  # concrete libcst classes: a type test, not ABCMeta's isinstance
+            if t is cst.Assign:
                 places[id(node)] = len(order)
                 order.append(node)
-            elif isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            elif t in skip:
                 continue
-            if isinstance(node, cst.Name):
+            elif t is cst.Name:
                 order.append(node)
-            stack.extend(reversed(list(children(node))))
+            stack.extend(reversed(child_list(node)))
         self._orders[id(scope)] = (order, places)
         return order, places
 

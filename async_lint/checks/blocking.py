@@ -8,7 +8,7 @@ import libcst as cst
 
 from async_lint.catalog import ApiEntry, Catalog
 from async_lint.checks import Rule
-from async_lint.checks._util import keyword as keyword_arg, positional
+from async_lint.checks._util import keyword as keyword_arg, not_serving, positional
 from async_lint.context import FileContext
 from async_lint.finding import Report
 from async_lint.fixes import FixSpec, ImportNeed, awaited, drop_async_fix, in_generator_expression, to_thread
@@ -205,7 +205,7 @@ class BlockingCall(Rule):
             if not scope.in_async_function:
                 continue
             entry = blocking_entry(call, scope, ctx.resolver, catalog)
-            if entry is None or entry.code not in self.enabled:
+            if entry is None or entry.code not in self.enabled or not_serving(ctx, scope):
                 continue
             yield Report(
                 entry.code,
@@ -220,7 +220,7 @@ class BlockingCall(Rule):
             for item in with_node.items:
                 typed = ctx.type_of(item.item, scope)
                 entry = catalog.blocking_context.get(typed) if typed else None
-                if entry is None or entry.code not in self.enabled:
+                if entry is None or entry.code not in self.enabled or not_serving(ctx, scope):
                     continue
                 yield Report(
                     entry.code,

@@ -7,6 +7,7 @@ from typing import Iterator
 import libcst as cst
 
 from async_lint.checks import DEFERRED_FIXES, Rule
+from async_lint.checks._util import not_serving
 from async_lint.checks.blocking import in_thread_lock_block, result_may_be_awaited
 from async_lint.context import FileContext
 from async_lint.finding import Report
@@ -30,6 +31,8 @@ class BlockingHelper(Rule):
                 continue
             if result_may_be_awaited(call, scope, ctx):
                 continue  # `coro = helper(); await coro`: a dispatch function that hands back a coroutine
+            if not_serving(ctx, scope):
+                continue  # a CLI command or start-up code: no deferred finding, nor a caller of a shared sink
             shown = dotted_name(call.func) or callee
             yield Report(
                 "AL107",

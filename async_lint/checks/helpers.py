@@ -15,6 +15,16 @@ from async_lint.fixes import FixSpec, ImportNeed, drop_async_fix, in_generator_e
 from async_lint.walker import Scope, dotted_name
 
 
+def _builds_raised_exception(call: cst.Call, ctx: FileContext) -> bool:
+    """Is the call part of a `raise` statement's exception (`raise make_error(...)`)? An error path."""
+    for ancestor in ctx.facts.ancestors(call):
+        if isinstance(ancestor, cst.Raise):
+            return True
+        if isinstance(ancestor, (cst.BaseSmallStatement, cst.BaseCompoundStatement, cst.FunctionDef, cst.Lambda)):
+            return False
+    return False
+
+
 class BlockingHelper(Rule):
     codes = ("AL107",)
 
@@ -33,6 +43,8 @@ class BlockingHelper(Rule):
                 continue  # `coro = helper(); await coro`: a dispatch function that hands back a coroutine
             if not_serving(ctx, scope):
                 continue  # a CLI command or start-up code: no deferred finding, nor a caller of a shared sink
+            if _builds_raised_exception(call, ctx):
+                continue  # `raise make_error(...)`: an error path, not followed
             shown = dotted_name(call.func) or callee
             yield Report(
                 "AL107",

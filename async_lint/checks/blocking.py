@@ -1,4 +1,4 @@
-"""AL101-AL106: calls that block the event loop, driven by the catalog's `[[blocking]]` tables."""
+"""AL101-AL106, AL110: calls that block the event loop, driven by the catalog's `[[blocking]]` tables."""
 
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ def reads_pseudo_file(call: cst.Call, callee: str, scope: Scope) -> bool:
 
 
 def blocking_entry(call: cst.Call, scope: Scope, resolver: Resolver, catalog: Catalog) -> ApiEntry | None:
-    """The catalog entry of a blocking call (AL101-AL106), or None; non-blocking forms and reads of kernel
+    """The catalog entry of a blocking call (AL101-AL106, AL110), or None; non-blocking forms and reads of kernel
     pseudo-files excluded. An awaited call is async whatever its receiver's annotation claims (`session:
     Session` holding an AsyncSession). Shared by the direct checks and AL107's summaries."""
     if isinstance(resolver.facts.parent_of(call), cst.Await):
@@ -230,7 +230,7 @@ def thread_fix_unsafe(call: cst.Call, callee: str, scope: Scope, ctx: FileContex
 
 
 def blocking_fix(code: str, callee: str, call: cst.Call, scope: Scope, ctx: FileContext) -> FixSpec | None:
-    """AL101: `await asyncio.sleep(...)` (safe). AL102-AL106: make a never-awaiting endpoint or dependency a sync
+    """AL101: `await asyncio.sleep(...)` (safe). AL102-AL106 and AL110: make a never-awaiting endpoint or dependency a sync
     `def`, else `await asyncio.to_thread(f, ...)` (unsafe); never for `with` items or generator expressions, and
     no `await` inserted inside a thread lock's `with` block."""
     facts = ctx.facts
@@ -291,7 +291,7 @@ def file_io_offloaded(call: cst.Call, scope: Scope, ctx: FileContext) -> bool:
 class BlockingCall(Rule):
     """A catalog-listed blocking call made directly in the body of an `async def`."""
 
-    codes = ("AL101", "AL102", "AL103", "AL104", "AL105", "AL106")
+    codes = ("AL101", "AL102", "AL103", "AL104", "AL105", "AL106", "AL110")
 
     def check(self, ctx: FileContext) -> Iterator[Report]:
         catalog = ctx.catalog

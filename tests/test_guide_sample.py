@@ -76,6 +76,7 @@ def test_each_pitfall_of_the_guide_is_in_the_sample(copied):
         ("app/main.py", "AL201"),  # a coroutine never awaited
         ("app/main.py", "AL303"),  # a request that can wait forever (no timeout)
         ("app/main.py", "AL401"),  # a client never closed
+        ("app/cache.py", "AL803"),  # a lazily connected cache: two concurrent requests both connect
     ]:
         assert (rel, code) in by_code, (rel, code)
     assert len([c for c in required if c[2] == "AL102"]) == 3  # requests.get, AsyncResult.get, delay().get

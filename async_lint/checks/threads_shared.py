@@ -214,6 +214,7 @@ class CheckThenAct(Rule):
         yielded = False
         # `client = await connect()` in the body: `self.x = client` counts, and is judged by that value.
         awaited_names: dict[str, cst.BaseExpression] = {}
+        created: dict[str, cst.BaseExpression] = {}  # locals bound in the body without a wait
         for node in _in_order(stmt.body):
             if self._yields(node, fscope):
                 yielded = True
@@ -221,14 +222,17 @@ class CheckThenAct(Rule):
                 targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
                 value_yields = any(self._yields(n, fscope) for n in walk(node.value))
                 if not any(dotted_name(t) == target for t in targets):
+                    names = [t.value for t in targets if isinstance(t, cst.Name)]
                     if value_yields:
-                        awaited_names.update((t.value, node.value) for t in targets if isinstance(t, cst.Name))
+                        awaited_names.update((name, node.value) for name in names)
+                    else:
+                        created.update((name, node.value) for name in names)
                     continue
-                # Only a value that comes out of the wait: `self._ready = True` after `await setup()` is a
-                # flag, not the resource.
-                from_wait = value_yields or (isinstance(node.value, cst.Name) and node.value.value in awaited_names)
-                source = awaited_names.get(node.value.value, node.value) if isinstance(node.value, cst.Name) else (
-                    node.value)
+                # Only a value that comes out of the wait, or one built in this body before it (`client = X(...)`,
+                # `await client.ping()`, `self.x = client`): `self._ready = True` after `await setup()` is a flag.
+                local = node.value.value if isinstance(node.value, cst.Name) else None
+                from_wait = value_yields or local in awaited_names or (yielded and local in created)
+                source = (awaited_names.get(local) or created.get(local) or node.value) if local else node.value
                 if from_wait and not self._resource(target, source, fscope):
                     return None
                 if from_wait and (yielded or value_yields) and not self._under_lock(node, stmt, fscope):

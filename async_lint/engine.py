@@ -198,7 +198,7 @@ class Linter:
 
     def context(self, path: str, facts: Facts) -> FileContext:
         """What the checks of one file see: its facts, a resolver that knows its module, the catalog."""
-        module_name, is_package = module_name_for(Path(path))
+        module_name, is_package = module_name_for(Path(path), self.settings.source_roots)
         resolver = Resolver(facts, self.catalog, module_name, project_lookup=self.project_type, is_package=is_package)
         return FileContext(path, facts.module, facts, resolver, self.catalog, settings=self.settings)
 

@@ -80,7 +80,7 @@ class Settings:
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     def catalog(self) -> Catalog:
-        return load_catalog({name: dict(spec) for name, spec in self.extend_blocking})
+        return load_catalog({name: dict(spec) for name, spec in self.extend_blocking}, preview=self.preview)
 
     def cache_key(self) -> str:
         test_select = sorted(self.test_select) if self.test_select is not None else None

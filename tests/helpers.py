@@ -12,6 +12,7 @@ from async_lint.runner import lint_paths
 FIXTURES = Path(__file__).parent / "fixtures"
 _EXPECT = re.compile(r"#\s*error:\s*(?P<codes>AL\d{3}(?:\s*,\s*AL\d{3})*)")
 _SELECT = re.compile(r"^#\s*select:\s*(?P<codes>[A-Z0-9, ]+)$", re.MULTILINE)
+_PREVIEW = re.compile(r"^#\s*preview:\s*true$", re.MULTILINE)  # a fixture of preview behaviours
 
 
 def settings_for(*selectors: str, root: Path = FIXTURES, **kwargs) -> Settings:
@@ -41,6 +42,7 @@ def selection_of(path: Path) -> tuple[str, ...]:
 
 def lint(path: Path, *selectors: str):
     """Lint one file with the project pass (its own module is the project), as the CLI would."""
-    settings = settings_for(*(selectors or selection_of(path)))
+    preview = bool(_PREVIEW.search(path.read_text(encoding="utf-8")))
+    settings = settings_for(*(selectors or selection_of(path)), preview=preview)
     [result] = lint_paths([str(path)], settings, jobs=1)
     return result

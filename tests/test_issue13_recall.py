@@ -1,0 +1,33 @@
+"""Issue 13 (recall): synchronous SDK clients in AL102's catalog are a preview behaviour."""
+
+from __future__ import annotations
+
+from helpers import FIXTURES, settings_for
+
+from async_lint.runner import lint_paths
+
+
+def _codes(path, preview, *codes):
+    [result] = lint_paths([str(path)], settings_for(*codes, preview=preview), jobs=1)
+    return [(f.row, f.code) for f in result.findings]
+
+
+def test_sdk_entries_run_only_in_preview():
+    fixture = FIXTURES / "AL102_sdk.py"
+    assert _codes(fixture, True, "AL102")
+    assert _codes(fixture, False, "AL102") == []
+
+
+def test_sdk_call_in_a_sync_helper_is_a_blocking_chain_only_in_preview(tmp_path):
+    """AL107 follows the same catalog: a preview entry does not start a chain without preview."""
+    module = tmp_path / "llm.py"
+    module.write_text(
+        "from openai import OpenAI\n\nclient = OpenAI()\n\n\n"
+        "def ask(prompt):\n    return client.chat.completions.create(model='m', messages=[])\n\n\n"
+        "async def endpoint(prompt):\n    return ask(prompt)\n",
+        encoding="utf-8",
+    )
+    [with_preview] = lint_paths([str(module)], settings_for("AL107", root=tmp_path, preview=True), jobs=1)
+    assert [(f.row, f.code) for f in with_preview.findings] == [(11, "AL107")]
+    [without] = lint_paths([str(module)], settings_for("AL107", root=tmp_path), jobs=1)
+    assert without.findings == []

@@ -44,6 +44,7 @@ KNOWN_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "test-select": (list, "a list of rule codes or prefixes"),
     "extend-test-select": (list, "a list of rule codes or prefixes"),
     "src": (list, "a list of folders relative to the project root"),
+    "extend-closeable-types": (list, "a list of qualified class names"),
 }
 
 # Test code, by pytest's conventions: its test modules and conftest.py, and whatever lives in a tests/ folder.
@@ -76,6 +77,8 @@ class Settings:
     test_select: frozenset[str] | None = None
     # Source roots (relative to `root`) that module names are computed from, as in ruff's `src`.
     src: tuple[str, ...] = (".", "src")
+    # `extend-closeable-types`: qualified class names AL401 reports when an instance is never closed.
+    extend_closeable: tuple[str, ...] = ()
     # Warnings about the configuration for the command line to print (a preview rule selected without preview).
     notes: tuple[str, ...] = field(default=(), compare=False)
 
@@ -85,7 +88,8 @@ class Settings:
     def cache_key(self) -> str:
         test_select = sorted(self.test_select) if self.test_select is not None else None
         return repr((sorted(self.enabled), self.per_file_ignores, self.extend_blocking, self.default_timeout,
-                     self.helper_depth, self.max_file_size, self.preview, self.test_files, test_select, self.src))
+                     self.helper_depth, self.max_file_size, self.preview, self.test_files, test_select, self.src,
+                     self.extend_closeable))
 
     @property
     def source_roots(self) -> tuple[str, ...]:
@@ -296,6 +300,9 @@ def build_settings(paths: list[Path], config_file: Path | None, overrides: Overr
     src = table.get("src", [".", "src"])
     if not all(isinstance(folder, str) for folder in src):
         raise ConfigError(f"{where}: `src` must be a list of folders relative to the project root")
+    closeable = table.get("extend-closeable-types", [])
+    if not all(isinstance(name, str) and name for name in closeable):
+        raise ConfigError(f"{where}: `extend-closeable-types` must be a list of qualified class names")
     max_size = table.get("max-file-size", 1.0)
     if max_size <= 0:
         raise ConfigError(f"{where}: `max-file-size` must be a positive number of megabytes")
@@ -314,6 +321,7 @@ def build_settings(paths: list[Path], config_file: Path | None, overrides: Overr
         test_select=frozenset(test_select),
         notes=tuple(notes),
         src=tuple(src),
+        extend_closeable=tuple(closeable),
     )
 
 

@@ -54,6 +54,8 @@ class Linter:
             if not doc.triggers:
                 self.always_parse = True
             triggers.update(t.encode() for t in doc.triggers)
+        if "AL401" in settings.enabled:  # `extend-closeable-types`: a file naming one of them is parsed
+            triggers.update(name.rsplit(".", 1)[-1].encode() for name in settings.extend_closeable)
         self.triggers = tuple(sorted(triggers))
         # A project folder without __init__.py may hold `redis.py`: library names stay library names.
         self.library_roots = self.catalog.library_roots | STDLIB

@@ -31,3 +31,29 @@ def test_sdk_call_in_a_sync_helper_is_a_blocking_chain_only_in_preview(tmp_path)
     assert [(f.row, f.code) for f in with_preview.findings] == [(11, "AL107")]
     [without] = lint_paths([str(module)], settings_for("AL107", root=tmp_path), jobs=1)
     assert without.findings == []
+
+
+def test_extend_closeable_types(tmp_path):
+    """`extend-closeable-types`: a third-party client of the user's is reported like an httpx client."""
+    import pytest
+
+    from async_lint.config import ConfigError, Overrides, build_settings
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.async-lint]\nextend-closeable-types = ["vendor.sdk.PoolClient"]\n', encoding="utf-8")
+    module = tmp_path / "jobs.py"
+    module.write_text(
+        "from vendor.sdk import PoolClient\n\nSHARED = PoolClient()\n\n\n"
+        "async def run(job):\n    client = PoolClient()\n    return await client.submit(job)\n\n\n"
+        "async def run_closed(job):\n    client = PoolClient()\n    try:\n        return await client.submit(job)\n"
+        "    finally:\n        await client.close()\n",
+        encoding="utf-8",
+    )
+    settings = build_settings([tmp_path], None, Overrides(select=["AL401"]))
+    assert settings.extend_closeable == ("vendor.sdk.PoolClient",)
+    [result] = lint_paths([str(module)], settings, jobs=1)
+    assert [(f.row, f.code) for f in result.findings] == [(7, "AL401")]
+    assert result.findings[0].fix is None  # not known to be a context manager: no `with` rewrite
+    (tmp_path / "pyproject.toml").write_text('[tool.async-lint]\nextend-closeable-types = "x"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="extend-closeable-types"):
+        build_settings([tmp_path], None, Overrides())

@@ -12,13 +12,12 @@ from collections import Counter
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.markup import escape
 
 from async_lint import __version__
 from async_lint.catalog import load_catalog
 from async_lint.cache import CACHE_DIR, clean
 from async_lint.config import ConfigError, Overrides, build_settings, find_config, find_root
+from async_lint.console import console, escape
 from async_lint.discovery import discover
 from async_lint.finding import Finding
 from async_lint.progress import progress_bar, wants_progress
@@ -36,7 +35,7 @@ def _codes(values: tuple[str, ...]) -> list[str] | None:
 
 
 def _fail(message: str) -> None:
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}")
+    console(stderr=True).print(f"[bold red]error:[/] {escape(message)}")
     sys.exit(2)
 
 
@@ -48,15 +47,31 @@ def _check_selectors(**options: tuple[str, ...]) -> None:
             _fail(f"empty rule selector in `{flag}` (give rule codes or prefixes, e.g. {flag} AL1,AL201)")
 
 
-class _Output(Console):
-    """stdout: a reader that goes away (`async-lint check | head`) ends the run with 2, as in `_Cli`, not with
-    rich's 1, which means "findings"."""
+def _output_class() -> type:
+    """rich's Console for stdout: a reader that goes away (`async-lint check | head`) ends the run with 2, as in
+    `_Cli`, not with rich's 1, which means "findings". Built on first use: rich is imported only for a terminal."""
+    global _OUTPUT
+    if _OUTPUT is None:
+        from rich.console import Console
 
-    def on_broken_pipe(self) -> None:
-        try:
-            super().on_broken_pipe()
-        except SystemExit:
-            raise SystemExit(2) from None
+        class _Output(Console):
+            def on_broken_pipe(self) -> None:
+                try:
+                    super().on_broken_pipe()
+                except SystemExit:
+                    raise SystemExit(2) from None
+
+        _OUTPUT = _Output
+    return _OUTPUT
+
+
+_OUTPUT: type | None = None
+
+
+def __getattr__(name: str):
+    if name == "_Output":  # `from async_lint.cli import _Output` (stdin.py) still gets the class
+        return _output_class()
+    raise AttributeError(name)
 
 
 class _Cli(click.Group):
@@ -79,7 +94,7 @@ class _Cli(click.Group):
             sys.stdout = sys.stderr = open(os.devnull, "w")
             sys.exit(2)
         except Exception as exc:
-            err = Console(stderr=True, highlight=False, soft_wrap=True)
+            err = console(stderr=True)
             if ctx.meta.get("async_lint.show_traceback"):
                 import traceback
 
@@ -156,13 +171,13 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
                              exit_zero=exit_zero, quiet=quiet, statistics=statistics, show_traceback=show_traceback))
     catalog = load_catalog()
     found = discover(targets, Path(settings.root), settings.exclude)
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    err = console(stderr=True)
     for note in settings.notes:
         err.print(f"[yellow]warning:[/] {escape(note)}", markup=True)
     for path, problem in found.problems:
         err.print(f"[yellow]warning:[/] {path}: {problem}", markup=True)
 
-    out = _Output(highlight=False, soft_wrap=True)
+    out = console(rich_class=_output_class)
     files = [str(p) for p in found.files]
     walked = [str(t) for t in targets if t.is_dir()]
     fmt = output_format or "full"
@@ -240,6 +255,8 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
 
 
 def _stdin_target(paths: tuple[Path, ...], stdin_filename: Path | None) -> Path | None:
+    if stdin_filename is None and all(str(p) != "-" for p in paths):
+        return None  # not reading stdin: no need to import stdin.py (and rich)
     from async_lint.stdin import stdin_target
 
     try:
@@ -270,6 +287,7 @@ def clean_cache(path: Path | None) -> None:
 @click.option("--output-format", type=click.Choice(["table", "json"]), default="table")
 def list_rules(output_format: str) -> None:
     """List every rule: code, name, summary, default (on, off = opt-in, preview = needs --preview), fix."""
+    from rich.console import Console
     from rich.table import Table
     catalog = load_catalog()
     if output_format == "json":
@@ -296,6 +314,7 @@ def list_rules(output_format: str) -> None:
 @click.argument("code")
 def show_rule(code: str) -> None:
     """Show the documentation of one rule (by code or name)."""
+    from rich.console import Console
     from rich.markdown import Markdown
     from rich.panel import Panel
     from rich.syntax import Syntax

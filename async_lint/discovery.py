@@ -7,11 +7,13 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from async_lint.config import DEFAULT_EXCLUDES
 from async_lint.source import read_file
+
+if TYPE_CHECKING:
+    import pathspec
 
 
 @dataclass
@@ -44,7 +46,11 @@ def _gitignore_lines(folder: str) -> list[str] | None:
 
 def _gitignore(folder: str) -> pathspec.PathSpec | None:
     lines = _gitignore_lines(folder)
-    return None if lines is None else pathspec.GitIgnoreSpec.from_lines(lines)
+    if lines is None:
+        return None
+    import pathspec  # only where a .gitignore exists: a run without one does not pay for the import
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 def _gitignore_above(folder: str, start_rel: str) -> pathspec.PathSpec | None:
@@ -54,6 +60,8 @@ def _gitignore_above(folder: str, start_rel: str) -> pathspec.PathSpec | None:
     lines = _gitignore_lines(folder)
     if lines is None:
         return None
+    import pathspec
+
     if start_rel:
         parts = start_rel.split("/")
         between = ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]

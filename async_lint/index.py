@@ -10,8 +10,7 @@ on the next run without re-linting them.
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from async_lint.paths import display_path
@@ -157,11 +156,6 @@ class Deferred:
 
 
 # ---------------------------------------------------------------------------------------------------- the index
-
-# One blocking call reached from more async call sites than this is reported once, at the call itself (AL107).
-SHARED_SINK_CALLERS = 3
-_CALLER = re.compile(r"in `async def ([^`]+)`")
-
 
 class ProjectIndex:
     def __init__(self, summaries: list[ModuleSummary], helper_depth: int = 4):
@@ -337,54 +331,3 @@ class ProjectIndex:
             key, value, unless = item.target.split("\0")
             return item.message if value in self.shared(key) and value not in self.shared(unless) else None
         raise ValueError(f"unknown deferred kind {item.kind!r}")
-
-    # ------------------------------------------------------------------ one finding per root cause
-    def collapse_shared_sinks(self, confirmed: dict[str, list[tuple[Deferred, str]]], linted: set[str]) -> None:
-        """AL107 findings whose chains end in the same blocking call, from more than SHARED_SINK_CALLERS async
-        call sites, become one finding at that call (naming how many async functions reach it and one chain);
-        at the first call site when the sink's file is not being linted. `confirmed` (path -> confirmed
-        deferred findings with their messages) is changed in place."""
-        groups: dict[str, list[tuple[str, Deferred, list[str]]]] = {}
-        for path, items in confirmed.items():
-            for item, _message in items:
-                if item.kind == "blocking-helper":
-                    chain = self.blocking_chain(item.target)
-                    if chain is not None:
-                        groups.setdefault(chain[-1], []).append((path, item, chain))
-        for sites in groups.values():
-            if len(sites) <= SHARED_SINK_CALLERS:
-                continue
-            dropped = {id(item) for _, item, _ in sites}
-            for path in {path for path, _, _ in sites}:
-                confirmed[path] = [(i, m) for i, m in confirmed[path] if id(i) not in dropped]
-            sites.sort(key=lambda site: (_is_test_path(site[0]), site[0], site[1].locator))  # example: app code
-            first_path, first, chain = sites[0]
-            sink = self.function(chain[-2])
-            callers = {(path, _caller_of(item)) for path, item, _ in sites}
-            names = [self.local_name(q) for q in chain[:-1]] + [chain[-1].removeprefix("builtins.")]
-            callee = sink.blocking[0].removeprefix("builtins.") if sink and sink.blocking else chain[-1]
-            functions = f"{len(callers)} async function{'s' * (len(callers) != 1)}"
-            message = (f"`{callee}()` blocks the event loop for {functions} ({len(sites)} call "
-                       f"sites) that reach it through sync helpers, e.g. `async def {_caller_of(first)}` "
-                       f"({display_path(first_path)}) → {' → '.join(names)}")
-            suggestion = ("make this code async or move the blocking call out of the helper; or run the helper "
-                          "in a thread at the async call sites (`await asyncio.to_thread(...)`)")
-            sink_path = self.paths.get(sink.qualname) if sink is not None else None
-            if sink is not None and sink_path in linted and sink.blocking_call >= 0:
-                item = Deferred("blocking-sink", sink.qualname, "AL107", message, suggestion, sink.blocking_call)
-                confirmed.setdefault(sink_path, []).append((item, message))
-            else:
-                confirmed[first_path].append((replace(first, fix=None, suggestion=suggestion), message))
-
-
-def _is_test_path(path: str) -> bool:
-    parts = path.replace("\\", "/").split("/")
-    name = parts[-1]
-    return (name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
-            or any(part in ("tests", "test") for part in parts[:-1]))
-
-
-def _caller_of(item: Deferred) -> str:
-    """The async function an AL107 finding is in, as its message names it."""
-    found = _CALLER.search(item.message)
-    return found.group(1) if found else "?"

@@ -2,7 +2,8 @@
 
 PositionProvider records a range for every node of the module (measured: twice the cost of parsing). We need
 positions only for the handful of nodes a check reports, so this codegen state tracks the cursor and records
-ranges only for those nodes: about a plain `module.code`, a fifth of the parse.
+ranges only for those nodes: about a plain `module.code`, a fifth of the parse. It stops as soon as the last
+requested node is placed.
 """
 
 from __future__ import annotations
@@ -17,8 +18,12 @@ from libcst._nodes.internal import CodegenState
 Span = tuple[int, int, int, int]
 
 
+class _AllPlaced(Exception):
+    """Every requested node has its range: the rest of the module need not be generated."""
+
+
 class _Cursor(CodegenState):
-    __slots__ = ("line", "column", "targets", "starts", "spans")
+    __slots__ = ("line", "column", "targets", "starts", "spans", "wanted", "left")
 
     def __init__(self, module: cst.Module, targets: set[int]):
         super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
@@ -27,6 +32,8 @@ class _Cursor(CodegenState):
         self.targets = targets
         self.starts: dict[int, list[tuple[int, int]]] = {}
         self.spans: dict[int, Span] = {}
+        self.wanted = set(targets)  # the requested nodes (targets also gains their start/end nodes)
+        self.left = len(self.wanted)
 
     def _advance(self, value: str) -> None:
         if "\n" in value or "\r" in value:
@@ -56,6 +63,11 @@ class _Cursor(CodegenState):
         if key in self.targets:
             line, column = self.starts[key].pop()
             self.spans.setdefault(key, (line, column, self.line, self.column))
+            if key in self.wanted:
+                self.wanted.discard(key)
+                self.left -= 1
+                if not self.left:
+                    raise _AllPlaced
 
     @contextmanager
     def record_syntactic_position(
@@ -85,5 +97,8 @@ def spans(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[int, Span]:
     if not targets:
         return {}
     cursor = _Cursor(module, targets)
-    module._codegen(cursor)
+    try:
+        module._codegen(cursor)
+    except _AllPlaced:  # the code after the last requested node moves no position before it
+        pass
     return cursor.spans

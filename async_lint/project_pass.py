@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from async_lint.config import Settings
 from async_lint.finding import FileResult
 from async_lint.index import ProjectIndex
+from async_lint.shared_sinks import collapse_shared_sinks, count_sink_sites
 
 if TYPE_CHECKING:
     from async_lint.runner import _Workers
@@ -58,6 +59,9 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
     # (pre-commit) must report what linting the folder (CI) reports for it: whatever a step below may need from
     # the other files is parsed in both modes alike.
     extra = {path: name for name, path in modules.items() if path not in named}
+    # Every file of the package that was not named, also one whose module name another file has (two `export.py`
+    # in folders without `__init__.py`): the folder run lints it.
+    unnamed = [path for path in workers.module_of_path if path not in named]
 
     # 1b-1: files that name a project coroutine but were skipped by the byte pre-filter (AL201 in sync code).
     if settings.enabled & {"AL201", "AL206"}:
@@ -93,8 +97,8 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
     if wanted_modules:
         index_all(workers.map([(path, True, True) for path in wanted_modules.values()]))
         attempted.update(wanted_modules)
-    if "AL107" in settings.enabled:
-        frontier = {d.target for r in results for d in r.deferred if d.kind == "blocking-helper"}
+    def follow_helpers(frontier: set[str]) -> None:
+        """Parse the modules that AL107 helper chains starting at `frontier` pass through."""
         seen: set[str] = set()
         for _ in range(settings.helper_depth + 1):
             wanted: dict[str, str] = {}
@@ -116,6 +120,13 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
             attempted.update(wanted)  # parsed, or failed to: never asked for again
             seen -= {t for t in next_frontier if _module_of(t, modules) in wanted}
             frontier = next_frontier
+
+    counted: list[FileResult] = []  # linted only to count AL107 call sites (see below): nothing is reported
+    if "AL107" in settings.enabled:
+        follow_helpers({d.target for r in results for d in r.deferred if d.kind == "blocking-helper"})
+        if unnamed:
+            counted = count_sink_sites(results, unnamed, index, settings, workers, index_all, follow_helpers)
+            attempted.update(extra[fresh.path] for fresh in counted if fresh.path in extra)
 
     # 1b-4: files that may hold a fact a deferred finding or a fix depends on (AL401: a close of the same
     # attribute anywhere, a per-call build of the class; fixes that drop `async`: an await of the function
@@ -158,7 +169,11 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
         confirmed = confirmed_of(r, index)
         if confirmed:
             confirmed_by_path[r.path] = confirmed
-    index.collapse_shared_sinks(confirmed_by_path, {r.path for r in results})  # AL107: one finding per sink
+    # AL107: one finding per sink reached from many call sites, counting the sites of the files linted to count
+    counted_sites = [(fresh.path, item) for fresh in counted for item, _message in confirmed_of(fresh, index)]
+    linted = {r.path for r in results}
+    collapse_shared_sinks(index, confirmed_by_path, linted, linted | set(unnamed), counted_sites,
+                          settings.is_test_file)
     to_place: list[tuple[str, list]] = [(path, items) for path, items in confirmed_by_path.items() if items]
     for placed in workers.place(to_place):
         r = results[by_path[placed.path]]

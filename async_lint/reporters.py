@@ -8,17 +8,18 @@ import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TYPE_CHECKING, Any, Callable, TextIO
 from urllib.parse import quote
-
-from rich.console import Console
-from rich.markup import escape
 
 from async_lint import __version__
 from async_lint.catalog import Catalog, RuleDoc
+from async_lint.console import escape
 from async_lint.finding import Finding
 from async_lint.paths import display_path
 from async_lint.source import SourceError, decode
+
+if TYPE_CHECKING:  # rich's Console or console.PlainConsole: rich is imported only for a terminal
+    Console = Any
 
 FORMATS = ("full", "concise", "json", "github", "sarif", "junit")
 # Formats read by programs: no progress bar, no summary line, nothing but the document on stdout.
@@ -313,4 +314,4 @@ def write_statistics(console: Console, findings: list[Finding], suppressed: Coun
         console.print(f"{counts.get(code, 0):>5}  {code}  {name}{extra}", highlight=False, markup=False)
 
 
-Writer = Callable[[Console, list[Finding], Catalog], None]
+Writer = Callable[[Any, list[Finding], Catalog], None]  # Any: a rich Console or a PlainConsole

@@ -36,6 +36,7 @@ _SKIP_FIELDS = frozenset(
 )
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
+_FIELDS_REVERSED: dict[type, tuple[str, ...]] = {}
 
 
 def _fields(cls: type) -> tuple[str, ...]:
@@ -45,17 +46,37 @@ def _fields(cls: type) -> tuple[str, ...]:
     return names
 
 
-def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+class _IsNode(dict):
+    """type -> is it a libcst node class. A dict lookup instead of `isinstance(value, cst.CSTNode)`, which goes
+    through ABCMeta.__instancecheck__ (millions of calls per run)."""
+
+    def __missing__(self, cls: type) -> bool:
+        answer = self[cls] = isinstance(cls, type) and issubclass(cls, cst.CSTNode)
+        return answer
+
+
+_IS_NODE = _IsNode()
+
+
+def child_list(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The code-bearing children of `node`, in source order."""
-    CST = cst.CSTNode
+    out: list[cst.CSTNode] = []
+    is_node = _IS_NODE
     for name in _fields(type(node)):
         value = getattr(node, name)
-        if isinstance(value, CST):
-            yield value
-        elif type(value) in (tuple, list):
+        cls = type(value)
+        if cls is tuple or cls is list:
             for item in value:
-                if isinstance(item, CST):
-                    yield item
+                if is_node[type(item)]:
+                    out.append(item)
+        elif is_node[cls]:
+            out.append(value)
+    return out
+
+
+def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The code-bearing children of `node`, in source order."""
+    return iter(child_list(node))
 
 
 def dotted_name(node: cst.BaseExpression | None) -> str | None:
@@ -188,10 +209,27 @@ def collect(module: cst.Module) -> Facts:
     scope_of = facts.scope_of
     stack: list[Any] = [(module, facts.module_scope)]
 
+    is_node = _IS_NODE
+    append = stack.append
+    fields_reversed = _FIELDS_REVERSED
+
     def push_children(node: cst.CSTNode, scope: Scope) -> None:
-        for child in reversed(list(children(node))):
-            parent[id(child)] = node
-            stack.append((child, scope))
+        # reversed(child_list(node)), without building the list: pushed last-first, popped in source order.
+        cls = type(node)
+        names = fields_reversed.get(cls)
+        if names is None:
+            names = fields_reversed[cls] = _fields(cls)[::-1]
+        for name in names:
+            value = getattr(node, name)
+            kind = type(value)
+            if kind is tuple or kind is list:
+                for item in reversed(value):
+                    if is_node[type(item)]:
+                        parent[id(item)] = node
+                        append((item, scope))
+            elif is_node[kind]:
+                parent[id(value)] = node
+                append((value, scope))
 
     def push(node: cst.CSTNode | None, scope: Scope, owner: cst.CSTNode) -> None:
         if node is not None:

@@ -11,8 +11,9 @@ from async_lint.runner import lint_paths
 
 FIXTURES = Path(__file__).parent / "fixtures"
 _EXPECT = re.compile(r"#\s*error:\s*(?P<codes>AL\d{3}(?:\s*,\s*AL\d{3})*)")
+# A line flagged only in preview (a new behaviour of the rule): `# preview-error: AL501`.
+_PREVIEW = re.compile(r"#\s*preview-error:\s*(?P<codes>AL\d{3}(?:\s*,\s*AL\d{3})*)")
 _SELECT = re.compile(r"^#\s*select:\s*(?P<codes>[A-Z0-9, ]+)$", re.MULTILINE)
-_PREVIEW = re.compile(r"^#\s*preview:\s*true$", re.MULTILINE)  # a fixture of preview behaviours
 
 
 def settings_for(*selectors: str, root: Path = FIXTURES, **kwargs) -> Settings:
@@ -21,15 +22,22 @@ def settings_for(*selectors: str, root: Path = FIXTURES, **kwargs) -> Settings:
     return Settings(root=str(root), enabled=frozenset(enabled), **kwargs)
 
 
-def expectations(path: Path) -> set[tuple[int, str]]:
-    """(line, code) pairs named by trailing `# error: AL101` comments."""
+def expectations(path: Path, preview: bool = False) -> set[tuple[int, str]]:
+    """(line, code) pairs named by trailing `# error: AL101` comments (and `# preview-error: AL101` ones when
+    `preview`)."""
     expected = set()
+    patterns = (_EXPECT, _PREVIEW) if preview else (_EXPECT,)
     for row, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        match = _EXPECT.search(line)
-        if match:
-            for code in match.group("codes").split(","):
-                expected.add((row, code.strip()))
+        for pattern in patterns:
+            match = pattern.search(line)
+            if match:
+                for code in match.group("codes").split(","):
+                    expected.add((row, code.strip()))
     return expected
+
+
+def has_preview_expectations(path: Path) -> bool:
+    return _PREVIEW.search(path.read_text(encoding="utf-8")) is not None
 
 
 def selection_of(path: Path) -> tuple[str, ...]:
@@ -40,9 +48,8 @@ def selection_of(path: Path) -> tuple[str, ...]:
     return (path.stem.split("_")[0],)
 
 
-def lint(path: Path, *selectors: str):
+def lint(path: Path, *selectors: str, preview: bool = False):
     """Lint one file with the project pass (its own module is the project), as the CLI would."""
-    preview = bool(_PREVIEW.search(path.read_text(encoding="utf-8")))
     settings = settings_for(*(selectors or selection_of(path)), preview=preview)
     [result] = lint_paths([str(path)], settings, jobs=1)
     return result

@@ -59,7 +59,8 @@ def test_async_lint_rows_on_a_synthetic_corpus(tmp_path):
     data = json.loads(out.read_text())
     rows = data["rows"]
     assert [(r["tool"], r["mode"], r["scope"]) for r in rows] == [
-        ("async-lint", "cold", "corpus"), ("async-lint", "warm", "corpus"), ("async-lint", "touched", "corpus"),
+        ("async-lint", "cold", "corpus"), ("async-lint", "cold-default", "corpus"), ("async-lint", "warm", "corpus"),
+        ("async-lint", "touched", "corpus"),
     ]
     lines = 4 * SOURCE.count("\n") + 1
     for row in rows:
@@ -74,6 +75,7 @@ def test_async_lint_rows_on_a_synthetic_corpus(tmp_path):
         assert not row["crashed"]
     assert data["meta"]["corpus"]["files"] == 5
     assert data["meta"]["touched_files"] == 1
+    assert data["meta"]["app"] is None  # --corpus: no application unless --app says one
     assert data["crashes"] == []
     assert any(t["target"] == "peak RSS under 500 MB" for t in data["targets"])
     # The table is printed, and the corpus and the work folder are left as they were.
@@ -119,11 +121,39 @@ def test_ratios_and_targets():
     assert rows[0]["ratio_to_ruff"] == 20.0 and rows[0]["ratio_to_flake8_async"] is None
     assert rows[1]["ratio_to_ruff"] == 2.0
     assert rows[3]["ratio_to_ruff"] == 10.0 and rows[3]["ratio_to_flake8_async"] == 0.025
+    assert rows[0]["cpu_ratio_to_ruff"] == 20.0
+    rows.append(row("async-lint", "precommit", "app", 0.25))
+    run.add_ratios(rows)
+    assert rows[-1]["ratio_to_ruff"] is None  # a few files against ruff's whole scope: no ratio
     targets = {t["target"]: t for t in run.evaluate_targets(rows, cache_supported=True)}
     assert targets["cold >= 30x faster than flake8 + flake8-async (same files)"]["met"] is True  # 40x
-    assert targets["cold within 15x of ruff"]["met"] is False  # 20x
-    assert targets["warm (no change) within 3x of ruff's cold time"]["met"] is True
+    assert targets["cold within 30x of ruff (CPU seconds)"]["met"] is True  # 20x
+    assert targets["warm (no change) within 3x of ruff (CPU seconds)"]["met"] is True
+    assert targets["warm pre-commit run on 5 changed files within 0.3 s (wall)"]["met"] is True
     assert targets["peak RSS under 500 MB"]["met"] is True
+    assert "cold with the default rules within 40x of ruff (CPU seconds)" not in targets  # no such row
     table = run.markdown_table(rows, 3)
     assert table.count("\n") == len(rows) + 1
     assert "| flake8-async cold subset | 10 | 1,000 | 20.00 |" in table
+
+
+def test_application_rows_cold_warm_and_precommit(tmp_path):
+    corpus = make_corpus(tmp_path)
+    app = tmp_path / "app"
+    (app / "svc").mkdir(parents=True)
+    for i in range(7):
+        (app / "svc" / f"r{i}.py").write_text(SOURCE.format(i=i))
+    before = {p: p.read_bytes() for p in app.rglob("*") if p.is_file()}
+    out = tmp_path / "results.json"
+    done = bench("--corpus", str(corpus), "--app", str(app), "--tools", "async-lint", "--repeat", "1",
+                 "--json", str(out), "--jobs", "1", "--workdir", str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = json.loads(out.read_text())
+    app_rows = [r for r in data["rows"] if r["scope"] == "app"]
+    assert [(r["mode"], r["files"]) for r in app_rows] == [("cold-default", 7), ("warm", 7), ("precommit", 5)]
+    assert all(not r["crashed"] and r["cpu_seconds"] > 0 for r in app_rows)
+    assert "--select" not in app_rows[0]["command"]  # the default rules
+    assert data["meta"]["app"]["files"] == 7 and len(data["meta"]["app"]["changed"]) == 5
+    assert any(t["target"].startswith("warm pre-commit run") for t in data["targets"])
+    assert "pre-commit on 5 changed files [app]" in done.stdout
+    assert {p: p.read_bytes() for p in app.rglob("*") if p.is_file()} == before  # copies are changed, not the app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import FIXTURES, expectations, lint
+from helpers import FIXTURES, expectations, has_preview_expectations, lint
 
 RULE_FIXTURES = sorted(p for p in FIXTURES.glob("AL*.py"))
 
@@ -15,6 +15,17 @@ def test_fixture_findings_match_expectations(path):
     found = {(f.row, f.code) for f in result.findings}
     expected = expectations(path)
     assert expected, f"{path.name} has no `# error:` lines: a fixture must prove the rule fires"
+    missing = sorted(expected - found)
+    extra = sorted(found - expected)
+    assert not missing and not extra, f"missing: {missing}\nunexpected: {extra}"
+
+
+@pytest.mark.parametrize("path", [p for p in RULE_FIXTURES if has_preview_expectations(p)], ids=lambda p: p.name)
+def test_fixture_findings_in_preview(path):
+    """`# preview-error:` lines are a rule's preview behaviour: flagged with preview on, as well as the rest."""
+    result = lint(path, preview=True)
+    found = {(f.row, f.code) for f in result.findings}
+    expected = expectations(path, preview=True)
     missing = sorted(expected - found)
     extra = sorted(found - expected)
     assert not missing and not extra, f"missing: {missing}\nunexpected: {extra}"

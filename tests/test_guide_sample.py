@@ -74,7 +74,7 @@ def test_each_pitfall_of_the_guide_is_in_the_sample(copied):
         ("app/ws.py", "AL602"),  # broadcast aborted by one dead websocket
         ("app/main.py", "AL109"),  # password hashing through a sync helper of another module
         ("app/main.py", "AL201"),  # a coroutine never awaited
-        ("app/main.py", "AL301"),  # a client without timeout
+        ("app/main.py", "AL303"),  # a request that can wait forever (no timeout)
         ("app/main.py", "AL401"),  # a client never closed
     ]:
         assert (rel, code) in by_code, (rel, code)

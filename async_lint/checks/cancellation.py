@@ -6,6 +6,10 @@ it (`task.cancel()` ... `try: await task` / `except CancelledError: pass`) is no
 CancelledError caught there is the child's (also for `self._task`, cancelled in another method). Nor is a handler
 inside an enclosing `except` that re-raises, or inside a `finally:` (the exception in flight goes on when it
 ends), nor one that keeps the exception (`pending = exc`) which the function raises later (`raise pending`).
+
+By default a handler is reported only when the cancelled task keeps going: the handler falls through into a loop
+that comes round again or into later code that awaits. One that returns or runs to the end of the function ends
+the task (as if it had succeeded: a subtler problem, reported in preview).
 """
 
 from __future__ import annotations
@@ -102,6 +106,30 @@ def _returns(handler: cst.ExceptHandler) -> bool:
                for line in handler.body.body)
 
 
+def keeps_going(facts, try_node: cst.Try, handler: cst.ExceptHandler) -> bool:
+    """After the handler, can the function reach another suspension point (the cancelled task really goes on)?
+    It does when the handler falls through into a loop that comes round again, or into later statements that
+    await. A handler that returns, or falls through to the end of the function, ends the task."""
+    if _returns(handler):
+        return False
+    breaks = any(isinstance(line, cst.SimpleStatementLine) and any(isinstance(st, cst.Break) for st in line.body)
+                 for line in handler.body.body)
+    node: cst.CSTNode = try_node
+    while True:
+        parent = facts.parent_of(node)
+        if parent is None or isinstance(parent, NESTED_SCOPES):
+            return False
+        if isinstance(parent, (cst.For, cst.While)) and node is parent.body:
+            if not breaks:
+                return True  # the loop comes round again
+            breaks = False  # the break leaves this loop; what follows it counts
+        if isinstance(parent, (cst.IndentedBlock, cst.Module)):
+            following = parent.body[[id(n) for n in parent.body].index(id(node)) + 1:]
+            if any(awaits(statement) for statement in following):
+                return True
+        node = parent
+
+
 def stored_for_later(handler: cst.ExceptHandler, function: cst.CSTNode) -> bool:
     """`except CancelledError as exc: pending = exc` and, later in the function, `raise pending`: the cancellation
     is re-raised once the cleanup the code shields is done."""
@@ -181,6 +209,9 @@ class SwallowedCancellation(Rule):
             if awaited_names(try_node.body) & (cancelled.get(id(scope.node), set())
                                                | self._class_cancelled(cancelled, scope)):
                 continue  # `task.cancel()` then `try: await task / except CancelledError: pass`
+            going = keeps_going(ctx.facts, try_node, handler)
+            if other is None and not going and not (ctx.settings is not None and ctx.settings.preview):
+                continue  # the task ends (returns or runs to its end): reported in preview only
             if other is not None:
                 message = (f"{label} in `async def {scope.name}` turns cancellation into `{other}`: the task no "
                            f"longer ends as cancelled, so `asyncio.timeout()`, `wait_for` and TaskGroups misread it")

@@ -6,16 +6,17 @@ to the project index (see async_lint.index). Library coroutine APIs come from th
 
 from __future__ import annotations
 
+import fnmatch
 from typing import Iterator
 
 import libcst as cst
 
 from async_lint.checks import DEFERRED_FIXES, Rule
-from async_lint.checks._util import positional
+from async_lint.checks._util import positional, table_names
 from async_lint.context import FileContext
 from async_lint.finding import Report
 from async_lint.fixes import FixSpec, ImportNeed, awaited, in_generator_expression, spread_call
-from async_lint.walker import Facts, Scope, children, dotted_name
+from async_lint.walker import Facts, Scope, child_list, dotted_name
 
 _CONDITION_PARENTS = (cst.If, cst.While, cst.IfExp, cst.Assert)
 # What a coroutine object itself offers: using these is driving the coroutine, not forgetting it.
@@ -73,6 +74,16 @@ def _expects_raise(ctx: FileContext, call: cst.Call, scope: Scope) -> bool:
         previous = ancestor
     return False
 
+
+
+def _runs_once(ctx: FileContext, scope: Scope) -> bool:
+    """AL202: a task started in start-up code (a lifespan, a startup hook) or in `__del__` (the object is going
+    away; nothing could keep the task) is not worth reporting: the catalog's `[[run-once-functions]]` names."""
+    function = scope.function
+    if function is None:
+        return False
+    patterns = table_names(ctx, "run-once-functions", "names")
+    return any(fnmatch.fnmatchcase(function.name, pattern) for pattern in patterns)
 
 class CoroutineMisuse:
     """How a value that should have been awaited is used instead (shared by AL201's direct and deferred forms)."""
@@ -140,16 +151,18 @@ class CoroutineMisuse:
         stack: list[cst.CSTNode] = [body] if isinstance(body, cst.CSTNode) else list(reversed(body))
         order: list[cst.CSTNode] = []
         places: dict[int, int] = {}
+        skip = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
         while stack:
             node = stack.pop()
-            if isinstance(node, cst.Assign):
+            t = type(node)  # concrete libcst classes: a type test, not ABCMeta's isinstance
+            if t is cst.Assign:
                 places[id(node)] = len(order)
                 order.append(node)
-            elif isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            elif t in skip:
                 continue
-            if isinstance(node, cst.Name):
+            elif t is cst.Name:
                 order.append(node)
-            stack.extend(reversed(list(children(node))))
+            stack.extend(reversed(child_list(node)))
         self._orders[id(scope)] = (order, places)
         return order, places
 
@@ -205,7 +218,7 @@ class CoroutineRules(Rule):
                 continue
             name = func.attr.value if isinstance(func, cst.Attribute) else func.value
             if name in ("create_task", "ensure_future") and "AL202" in enabled:
-                if isinstance(facts.parent_of(call), cst.Expr):
+                if isinstance(facts.parent_of(call), cst.Expr) and not _runs_once(ctx, scope):
                     callee = callee or ctx.callee(call, scope)
                     if callee in ("asyncio.create_task", "asyncio.ensure_future",
                                   "asyncio.AbstractEventLoop.create_task") or (callee is None and _loop_like(func)):

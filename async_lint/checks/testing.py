@@ -294,6 +294,30 @@ class AsyncTests(Rule):
         )
 
     # ------------------------------------------------------------------ AL702, AL704
+    def _shares_loop_state(self, ctx: FileContext, func: Scope, fixture_decorators: frozenset[str],
+                           sync_clients: frozenset[str]) -> bool:
+        """AL704 matters when the app can meet something bound to the test's loop: the test (or fixture) builds
+        loop-bound objects itself or takes an `async def` fixture of this file. An async test that only reads
+        plain objects works with the sync client: a style question, not reported."""
+        cache = self.__dict__.setdefault("_loop_state", {})
+        key = id(func.node)
+        if key not in cache:
+            loop_bound = table_names(ctx, "loop-bound-constructors", "names")
+            async_fixtures = {node.name.value for node, fscope in ctx.facts.functions
+                              if node.asynchronous is not None and fscope.parent is not None
+                              and any(n in fixture_decorators for n in _decorators(ctx, node, fscope.parent))}
+            node = func.node
+            shares = isinstance(node, cst.FunctionDef) and bool(_params(node) & async_fixtures)
+            for call, scope in ctx.facts.calls:
+                if shares:
+                    break
+                if scope.function is func:
+                    callee = ctx.callee(call, scope)
+                    shares = callee is not None and callee not in sync_clients and (
+                        callee in loop_bound or ctx.catalog.canonical_type(callee) in loop_bound)
+            cache[key] = shares
+        return cache[key]
+
     def _calls(self, ctx: FileContext, fixture_decorators: frozenset[str]) -> Iterator[Report]:
         sync_clients = table_names(ctx, "sync-test-clients", "names")
         async_context: dict[int, str | None] = {}
@@ -330,7 +354,7 @@ class AsyncTests(Rule):
                         label = f"async test `{node.name.value}`"
                 async_context[key] = label
             label = async_context[key]
-            if label is None:
+            if label is None or not self._shares_loop_state(ctx, func, fixture_decorators, sync_clients):
                 continue
             yield Report("AL704", call,
                          f"the sync `TestClient` is used in {label}: it runs the app on its own event loop in a "

@@ -111,7 +111,8 @@ class HttpTimeouts(Rule):
 
             # Timeout objects with no bound at all.
             if kind in timeout_objects:
-                if "AL302" in self.enabled and _unbounded(call, timeout_objects[kind]):
+                if "AL302" in self.enabled and _unbounded(call, timeout_objects[kind]) \
+                        and not _default_or_in_process(ctx, call):
                     yield Report(
                         "AL302", call,
                         f"`{_shown(call, callee)}(...)` sets no bound at all: requests using it can wait forever",
@@ -297,6 +298,27 @@ def _shown(call: cst.Call, callee: str) -> str:
 
 def _example_bound(kind: str) -> str:
     return "aiohttp.ClientTimeout(total=60)" if kind.startswith("aiohttp") else "httpx.Timeout(30.0)"
+
+
+_IN_PROCESS = ("ASGITransport", "WSGITransport")
+
+
+def _default_or_in_process(ctx: FileContext, call: cst.Call) -> bool:
+    """An unbounded timeout object that waits on nothing: a parameter's default (the callers pass the real
+    timeout), or given next to an in-process transport (`transport=httpx.ASGITransport(app)`: no network)."""
+    parent = ctx.facts.parent_of(call)
+    if isinstance(parent, cst.Param):
+        return True
+    holder = ctx.facts.parent_of(parent) if isinstance(parent, (cst.Arg, cst.DictElement)) else None
+    if isinstance(holder, cst.Call):
+        siblings = [(a.keyword.value if a.keyword else None, a.value) for a in holder.args]
+    elif isinstance(holder, cst.Dict):
+        siblings = [(e.key.evaluated_value if isinstance(e.key, cst.SimpleString) else None, e.value)
+                    for e in holder.elements if isinstance(e, cst.DictElement)]
+    else:
+        return False
+    return any(key == "transport" and isinstance(value, cst.Call)
+               and (dotted_name(value.func) or "").endswith(_IN_PROCESS) for key, value in siblings)
 
 
 def _unbounded(call: cst.Call, entry: dict[str, Any]) -> bool:

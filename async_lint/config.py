@@ -224,6 +224,10 @@ def expand_selectors(selectors: Iterable[str], catalog: Catalog, where: str) -> 
     return codes
 
 
+# The codes of the [[blocking]] table (checks/blocking.py), which `extend-blocking-calls` entries may use.
+BLOCKING_CODES = frozenset({"AL101", "AL102", "AL103", "AL104", "AL105", "AL106", "AL110"})
+
+
 def _validate_blocking(table: dict[str, Any], catalog: Catalog, where: str) -> tuple:
     out = []
     for name, spec in table.items():
@@ -232,9 +236,10 @@ def _validate_blocking(table: dict[str, Any], catalog: Catalog, where: str) -> t
         unknown = set(spec) - {"code", "suggest", "why"}
         if unknown:
             raise ConfigError(f'{where}: extend-blocking-calls."{name}": unknown key `{sorted(unknown)[0]}`')
-        if spec["code"] not in catalog.rules or not spec["code"].startswith("AL10"):
+        if spec["code"] not in BLOCKING_CODES:
             raise ConfigError(
-                f'{where}: extend-blocking-calls."{name}": code must be one of AL101-AL106, not `{spec["code"]}`'
+                f'{where}: extend-blocking-calls."{name}": code must be one of AL101-AL106 or AL110, '
+                f'not `{spec["code"]}`'
             )
         suggest = spec.get("suggest", "an async alternative or `await asyncio.to_thread(...)`")
         out.append((name, tuple(sorted({**spec, "suggest": suggest}.items()))))

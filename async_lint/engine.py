@@ -60,6 +60,9 @@ class Linter:
         # A project folder without __init__.py may hold `redis.py`: library names stay library names.
         self.library_roots = self.catalog.library_roots | STDLIB
         self.needs_index = self.catalog.needs_index(settings.enabled)
+        # AL107 follows blocking calls of the selected codes and of the default ones (so `--select AL107` alone
+        # still follows `time.sleep()`), not of an opt-in code left off (AL110: single-file `open()`).
+        self.sink_codes = frozenset(settings.enabled) | {c for c, doc in self.catalog.rules.items() if doc.default}
 
     def is_project(self, qualified: str) -> bool:
         root = qualified.split(".", 1)[0]
@@ -140,7 +143,7 @@ class Linter:
         if self.needs_index:
             resolver = ctx.resolver
             result.summary = summarize(facts, resolver, self.catalog, path, resolver.module_name,
-                                       resolver.is_package, self.is_project)
+                                       resolver.is_package, self.is_project, self.sink_codes)
             result.summary.shared = ctx.local_summary
         if summary_only:
             self.settle(result, facts, {})

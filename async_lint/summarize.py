@@ -47,7 +47,10 @@ def settle_lines(summary: ModuleSummary, positions: dict[int, tuple[int, int, in
 
 
 def summarize(facts: Facts, resolver: Resolver, catalog: Catalog, path: str, module: str, is_package: bool,
-              is_project) -> ModuleSummary:
+              is_project, enabled: frozenset[str] | None = None) -> ModuleSummary:
+    """`enabled`: the blocking codes to follow (None: all; the engine passes the selected and default-on codes). A
+    function's blocking call is its first one of such a code, so AL107 follows no chain ending in `open()` while
+    the opt-in AL110 is off."""
     summary = ModuleSummary(module=module, path=path, is_package=is_package)
     for name, bindings in facts.module_scope.bindings.items():
         imported = [payload for kind, payload in bindings if kind == "import"]
@@ -91,7 +94,7 @@ def summarize(facts: Facts, resolver: Resolver, catalog: Catalog, path: str, mod
             continue
         if id(fn) not in blocking_nodes:
             entry = blocking_entry(call, scope, resolver, catalog)
-            if entry is not None:
+            if entry is not None and (enabled is None or entry.code in enabled):
                 blocking_nodes[id(fn)] = (fn, call, entry.name, entry.code, locator)
                 continue
         callee = resolver.callee(call.func, scope)

@@ -1,4 +1,4 @@
-"""The unsafe fixes of AL102-AL107 keep what a program does: each program under tests/behaviour/blocking_*.py
+"""The unsafe fixes of AL102-AL107 and AL110 keep what a program does: each program under tests/behaviour/blocking_*.py
 runs (in a subprocess) before and after `--fix --unsafe-fixes`, and prints the same. A fixed program that hangs
 (an `await` inserted while a thread lock is held) fails on the timeout."""
 
@@ -22,9 +22,9 @@ CASES = {
     "blocking_al107_helper.py": ("AL107", []),
     "blocking_al107_dispatch.py": ("AL107", ["    pending = load(key)"]),
     "blocking_al106_waits.py": ("AL106", []),
-    "blocking_al106_lock.py": ("AL103,AL106", ["        _ready.wait()", "        data = open(PATH).read()",
+    "blocking_al106_lock.py": ("AL110,AL106", ["        _ready.wait()", "        data = open(PATH).read()",
                                               "        fresh.acquire()"]),
-    "blocking_al103_al104_files.py": ("AL103,AL104", ["    with open(path) as f:  # `with open(...)`: never fixed"]),
+    "blocking_al110_al104_files.py": ("AL110,AL104", ["    with open(path) as f:  # `with open(...)`: never fixed"]),
     "blocking_al102_al105_io.py": ("AL102,AL105", ["    conn = sqlite3.connect(\":memory:\")"]),
 }
 

@@ -6,6 +6,7 @@ Subtree walks (`walk`) are only done for the few nodes a rule has already picked
 
 from __future__ import annotations
 
+import fnmatch
 from typing import Any, Iterable, Iterator
 
 import libcst as cst
@@ -138,3 +139,69 @@ def in_try_body(facts: Any, node: cst.CSTNode, stop: cst.CSTNode) -> Iterator[cs
         if isinstance(ancestor, (cst.Try, cst.TryStar)) and previous is ancestor.body:
             yield ancestor
         previous = ancestor
+
+
+def _name_matches(name: str, patterns: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
+
+
+def runs_once(ctx: FileContext, scope: Scope) -> bool:
+    """AL202: code in a function the catalog's `[[run-once-functions]]` names (a lifespan, a startup hook, Home
+    Assistant's `async_setup*`, `__del__`): it runs once, so a task started there is not worth reporting."""
+    function = scope.function
+    return function is not None and _name_matches(function.name, table_names(ctx, "run-once-functions", "names"))
+
+
+def _lifespan_functions(ctx: FileContext) -> frozenset[str]:
+    """Names passed as `lifespan=` (`FastAPI(lifespan=app_lifespan)`): start-up/shutdown code whatever its name."""
+    cache = ctx.__dict__.setdefault("_fix_cache", {})
+    if "lifespan-names" not in cache:
+        names = set()
+        for call, _ in ctx.facts.calls:
+            arg = keyword(call, "lifespan")
+            if arg is not None and isinstance(arg.value, cst.Name):
+                names.add(arg.value.value)
+        cache["lifespan-names"] = frozenset(names)
+    return cache["lifespan-names"]
+
+
+def _not_serving_file(ctx: FileContext) -> bool:
+    cache = ctx.__dict__.setdefault("_fix_cache", {})
+    if "not-serving-file" not in cache:
+        from async_lint.config import matches_test_pattern, relative_path
+
+        rel = relative_path(ctx.path, getattr(ctx.settings, "root", None))
+        patterns = table_names(ctx, "not-serving", "paths")
+        cache["not-serving-file"] = any(matches_test_pattern(rel, pattern) for pattern in patterns)
+    return cache["not-serving-file"]
+
+
+def not_serving(ctx: FileContext, scope: Scope) -> bool:
+    """AL101-AL107: an `async def` that serves no concurrent work, so blocking in it stalls nobody: a CLI command
+    (`@app.command()` in a file importing click/typer/cyclopts), start-up/shutdown code run once (a lifespan, an
+    `@app.on_event(...)` handler, a `*startup*` function, a function passed as `lifespan=`), or any function in
+    a CLI/example/script file. The catalog's `[[not-serving]]` table (`functions`, `decorators` with optional
+    `imports`, `paths`, shell-style patterns; a path pattern as in `test-files`)."""
+    if _not_serving_file(ctx):
+        return True
+    function = scope.function
+    if function is None or not isinstance(function.node, cst.FunctionDef):
+        return False
+    name = function.name
+    if name in _lifespan_functions(ctx):
+        return True
+    decorators = None
+    for entry in table(ctx, "not-serving"):
+        if _name_matches(name, entry.get("functions", ())):
+            return True
+        patterns = entry.get("decorators", ())
+        if not patterns or (entry.get("imports") and not imports_module(ctx, entry["imports"])):
+            continue
+        if decorators is None:
+            decorators = []
+            for decorator in function.node.decorators:
+                expr = strip_call(decorator.decorator)
+                decorators.extend(n for n in (qualified(ctx, expr, function.parent), dotted_name(expr)) if n)
+        if any(_name_matches(d, patterns) for d in decorators):
+            return True
+    return False

@@ -1,4 +1,4 @@
-"""AL101-AL106: calls that block the event loop, driven by the catalog's `[[blocking]]` tables."""
+"""AL101-AL106, AL110: calls that block the event loop, driven by the catalog's `[[blocking]]` tables."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import libcst as cst
 
 from async_lint.catalog import ApiEntry, Catalog
 from async_lint.checks import Rule
-from async_lint.checks._util import keyword as keyword_arg, positional
+from async_lint.checks._util import keyword as keyword_arg, not_serving, positional, walk
 from async_lint.context import FileContext
 from async_lint.finding import Report
 from async_lint.fixes import FixSpec, ImportNeed, awaited, drop_async_fix, in_generator_expression, to_thread
@@ -47,9 +47,66 @@ def function_label(scope: Scope) -> str:
     return f"async def {scope.name}"
 
 
+# Reads of kernel pseudo-files (`/proc/meminfo`, `/sys/fs/cgroup/memory.max`) return kernel memory: no disk wait.
+PSEUDO_FILE_ROOTS = ("/proc/", "/sys/")
+_OPENS = frozenset({"builtins.open", "io.open", "codecs.open"})
+_PATH_READS = frozenset({"pathlib.Path.read_text", "pathlib.Path.read_bytes", "pathlib.Path.open"})
+_PATH_MAKERS = frozenset({"Path", "PurePath", "PosixPath", "join"})
+
+
+def _literal_start(expr: cst.BaseExpression, scope: Scope, depth: int = 0) -> str | None:
+    """The literal text a path expression starts with: a string, an f-string's first text, the left of `+` or
+    `/`, the first argument of `Path(...)` / `os.path.join(...)`, or a module-level constant holding one."""
+    if depth > 4:
+        return None
+    if isinstance(expr, cst.SimpleString):
+        value = expr.evaluated_value
+        return value if isinstance(value, str) else None
+    if isinstance(expr, cst.ConcatenatedString):
+        return _literal_start(expr.left, scope, depth + 1)
+    if isinstance(expr, cst.FormattedString):
+        first = expr.parts[0] if expr.parts else None
+        if isinstance(first, cst.FormattedStringExpression):  # f"{ROOT}/stat": the constant's start
+            return _literal_start(first.expression, scope, depth + 1)
+        return first.value if isinstance(first, cst.FormattedStringText) else None
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Divide)):
+        return _literal_start(expr.left, scope, depth + 1)
+    if isinstance(expr, cst.Call):
+        name = dotted_name(expr.func) or ""
+        args = positional(expr)
+        if name.rsplit(".", 1)[-1] in _PATH_MAKERS and args:
+            return _literal_start(args[0].value, scope, depth + 1)
+        return None
+    if isinstance(expr, cst.Name):
+        owner: Scope | None = scope
+        while owner is not None and expr.value not in owner.bindings:
+            owner = owner.parent
+        if owner is None or owner.kind != "module":
+            return None
+        bindings = owner.bindings[expr.value]
+        if len(bindings) == 1 and bindings[0][0] == "assign":
+            return _literal_start(bindings[0][1], owner, depth + 1)
+    return None
+
+
+def reads_pseudo_file(call: cst.Call, callee: str, scope: Scope) -> bool:
+    """`open("/proc/meminfo")`, `open(CGROUP_MEMORY_MAX)` (a module constant), `Path("/sys/...").read_text()`."""
+    if callee in _OPENS:
+        target = keyword_arg(call, "file")
+        args = positional(call)
+        path = target.value if target is not None else args[0].value if args else None
+    elif callee in _PATH_READS and isinstance(call.func, cst.Attribute):
+        path = call.func.value
+    else:
+        return False
+    start = _literal_start(path, scope) if path is not None else None
+    return start is not None and start.startswith(PSEUDO_FILE_ROOTS)
+
+
 def blocking_entry(call: cst.Call, scope: Scope, resolver: Resolver, catalog: Catalog) -> ApiEntry | None:
-    """The catalog entry of a blocking call (AL101-AL106), or None; non-blocking forms excluded. An awaited
-    call is async whatever its receiver's annotation claims (`session: Session` holding an AsyncSession)."""
+    """The catalog entry of a blocking call (AL101-AL106, AL110), or None; non-blocking forms and reads of kernel
+    pseudo-files excluded. An awaited call is async whatever its receiver's annotation claims (`session:
+    Session` holding an AsyncSession). Shared by the direct checks and AL107's summaries."""
     if isinstance(resolver.facts.parent_of(call), cst.Await):
         return None
     callee = resolver.callee(call.func, scope)
@@ -60,6 +117,8 @@ def blocking_entry(call: cst.Call, scope: Scope, resolver: Resolver, catalog: Ca
         return None
     form = catalog.nonblocking_forms.get(callee)
     if form is not None and is_nonblocking_form(call, *form):
+        return None
+    if reads_pseudo_file(call, callee, scope):
         return None
     return entry
 
@@ -171,7 +230,7 @@ def thread_fix_unsafe(call: cst.Call, callee: str, scope: Scope, ctx: FileContex
 
 
 def blocking_fix(code: str, callee: str, call: cst.Call, scope: Scope, ctx: FileContext) -> FixSpec | None:
-    """AL101: `await asyncio.sleep(...)` (safe). AL102-AL106: make a never-awaiting endpoint or dependency a sync
+    """AL101: `await asyncio.sleep(...)` (safe). AL102-AL106 and AL110: make a never-awaiting endpoint or dependency a sync
     `def`, else `await asyncio.to_thread(f, ...)` (unsafe); never for `with` items or generator expressions, and
     no `await` inserted inside a thread lock's `with` block."""
     facts = ctx.facts
@@ -194,10 +253,45 @@ def blocking_fix(code: str, callee: str, call: cst.Call, scope: Scope, ctx: File
                    replacements=[(call, to_thread(call, facts))], imports=[ImportNeed("asyncio")])
 
 
+_OFFLOADERS = frozenset({"asyncio.to_thread", "anyio.to_thread.run_sync", "asyncio.AbstractEventLoop.run_in_executor",
+                         "starlette.concurrency.run_in_threadpool", "fastapi.concurrency.run_in_threadpool"})
+
+
+def _offloaded_use(name: cst.Name, scope: Scope, ctx: FileContext) -> bool:
+    """`f` handed to a thread: `to_thread(f.read, n)`, `to_thread(json.load, f)`, `run_in_executor(None, f.read)`."""
+    node: cst.CSTNode = name
+    parent = ctx.facts.parent_of(node)
+    if isinstance(parent, cst.Attribute) and parent.value is node:
+        node, parent = parent, ctx.facts.parent_of(parent)
+    if not (isinstance(parent, cst.Arg) and parent.value is node):
+        return False
+    taker = ctx.facts.parent_of(parent)
+    if not isinstance(taker, cst.Call):
+        return False
+    func = taker.func
+    return (ctx.callee(taker, scope) in _OFFLOADERS
+            or isinstance(func, cst.Attribute) and func.attr.value == "run_in_executor")
+
+
+def file_io_offloaded(call: cst.Call, scope: Scope, ctx: FileContext) -> bool:
+    """`with open(p) as f:` whose body only hands `f` to a thread (`await asyncio.to_thread(f.read, n)`): the
+    maintainer moved the I/O off the loop on purpose; only the cheap `open()` runs on it."""
+    item = ctx.facts.parent_of(call)
+    if not (isinstance(item, cst.WithItem) and item.item is call and item.asname is not None
+            and isinstance(item.asname.name, cst.Name)):
+        return False
+    with_node = ctx.facts.parent_of(item)
+    if not isinstance(with_node, cst.With):
+        return False
+    handle = item.asname.name.value
+    uses = [n for n in walk(with_node.body) if isinstance(n, cst.Name) and n.value == handle]
+    return bool(uses) and all(_offloaded_use(n, scope, ctx) for n in uses)
+
+
 class BlockingCall(Rule):
     """A catalog-listed blocking call made directly in the body of an `async def`."""
 
-    codes = ("AL101", "AL102", "AL103", "AL104", "AL105", "AL106")
+    codes = ("AL101", "AL102", "AL103", "AL104", "AL105", "AL106", "AL110")
 
     def check(self, ctx: FileContext) -> Iterator[Report]:
         catalog = ctx.catalog
@@ -205,7 +299,9 @@ class BlockingCall(Rule):
             if not scope.in_async_function:
                 continue
             entry = blocking_entry(call, scope, ctx.resolver, catalog)
-            if entry is None or entry.code not in self.enabled:
+            if entry is None or entry.code not in self.enabled or not_serving(ctx, scope):
+                continue
+            if file_io_offloaded(call, scope, ctx):
                 continue
             yield Report(
                 entry.code,
@@ -220,7 +316,7 @@ class BlockingCall(Rule):
             for item in with_node.items:
                 typed = ctx.type_of(item.item, scope)
                 entry = catalog.blocking_context.get(typed) if typed else None
-                if entry is None or entry.code not in self.enabled:
+                if entry is None or entry.code not in self.enabled or not_serving(ctx, scope):
                     continue
                 yield Report(
                     entry.code,

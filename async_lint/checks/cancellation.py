@@ -8,8 +8,9 @@ inside an enclosing `except` that re-raises, or inside a `finally:` (the excepti
 ends), nor one that keeps the exception (`pending = exc`) which the function raises later (`raise pending`).
 
 By default a handler is reported only when the cancelled task keeps going: the handler falls through into a loop
-that comes round again or into later code that awaits. One that returns or runs to the end of the function ends
-the task (as if it had succeeded: a subtler problem, reported in preview).
+that comes round again, into later code that awaits, or awaits in the handler itself. One that returns or runs to
+the end of the function is reported when this file awaits the function (the caller's task carries on with its
+result); as a task's own coroutine it ends the task as if it had succeeded (reported in preview).
 """
 
 from __future__ import annotations
@@ -112,6 +113,8 @@ def keeps_going(facts, try_node: cst.Try, handler: cst.ExceptHandler) -> bool:
     await. A handler that returns, or falls through to the end of the function, ends the task."""
     if _returns(handler):
         return False
+    if awaits(handler.body):
+        return True  # the handler itself goes on with async work
     breaks = any(isinstance(line, cst.SimpleStatementLine) and any(isinstance(st, cst.Break) for st in line.body)
                  for line in handler.body.body)
     node: cst.CSTNode = try_node
@@ -177,12 +180,24 @@ def awaited_names(node: cst.CSTNode) -> set[str]:
     return out
 
 
+def _awaited_names(ctx: FileContext) -> set[str]:
+    """Short names of the functions this file awaits (`await self.connect_once()` -> `connect_once`)."""
+    out = set()
+    for call, _scope in ctx.facts.calls:
+        if isinstance(ctx.facts.parent_of(call), cst.Await):
+            name = dotted_name(call.func)
+            if name:
+                out.add(name.rsplit(".", 1)[-1])
+    return out
+
+
 class SwallowedCancellation(Rule):
     codes = ("AL501",)
 
     def check(self, ctx: FileContext) -> Iterator[Report]:
         catching = table_names(ctx, "cancellation", "names")
         cancelled: dict[int, set[str]] | None = None
+        awaited_by: set[str] | None = None
         for handler, scope in ctx.facts.handlers:
             if not scope.in_async_function:
                 continue
@@ -210,8 +225,15 @@ class SwallowedCancellation(Rule):
                                                | self._class_cancelled(cancelled, scope)):
                 continue  # `task.cancel()` then `try: await task / except CancelledError: pass`
             going = keeps_going(ctx.facts, try_node, handler)
+            awaited_here = False
             if other is None and not going and not (ctx.settings is not None and ctx.settings.preview):
-                continue  # the task ends (returns or runs to its end): reported in preview only
+                # The function ends as if it had succeeded. As a task's own coroutine that ends the task (reported
+                # in preview only); awaited by a caller in this file, the caller's task carries on with the result.
+                if awaited_by is None:
+                    awaited_by = _awaited_names(ctx)
+                if scope.name not in awaited_by:
+                    continue
+                awaited_here = True
             if other is not None:
                 message = (f"{label} in `async def {scope.name}` turns cancellation into `{other}`: the task no "
                            f"longer ends as cancelled, so `asyncio.timeout()`, `wait_for` and TaskGroups misread it")
@@ -225,6 +247,9 @@ class SwallowedCancellation(Rule):
             suggestion = "catch `Exception` instead (CancelledError is not one), or end the handler with `raise`"
             if names is not None and any(n.endswith("CancelledError") for n in names):
                 suggestion = "re-raise it with `raise` after cleaning up (or stop catching CancelledError)"
+            if awaited_here:
+                message = (f"{label} in `async def {scope.name}` does not re-raise `asyncio.CancelledError`: "
+                           f"`{scope.name}()` returns as if it had succeeded, and the task awaiting it carries on")
             yield Report("AL501", handler, message, suggestion)
 
     @staticmethod

@@ -13,6 +13,7 @@ from typing import Iterator
 import libcst as cst
 
 from async_lint.checks import Rule
+from async_lint.checks._util import not_serving
 from async_lint.checks.blocking import blocking_fix
 from async_lint.context import FileContext
 from async_lint.finding import Report
@@ -52,6 +53,8 @@ class CeleryResultWait(Rule):
             callee = ctx.callee(call, scope)
             if callee is not None and blocking.get(callee) is not None:
                 continue  # a typed result: reported by the [[blocking]] table
+            if not_serving(ctx, scope):
+                continue  # a CLI command, start-up code (AL101-AL107 skip them)
             task = dotted_name(submitted.func) or submitted.func.attr.value  # type: ignore[union-attr]
             shown = dotted_name(func) or f"{task}(...).{func.attr.value}"
             yield Report(

@@ -6,13 +6,12 @@ to the project index (see async_lint.index). Library coroutine APIs come from th
 
 from __future__ import annotations
 
-import fnmatch
 from typing import Iterator
 
 import libcst as cst
 
 from async_lint.checks import DEFERRED_FIXES, Rule
-from async_lint.checks._util import positional, table_names
+from async_lint.checks._util import positional, runs_once
 from async_lint.context import FileContext
 from async_lint.finding import Report
 from async_lint.fixes import FixSpec, ImportNeed, awaited, in_generator_expression, spread_call
@@ -74,16 +73,6 @@ def _expects_raise(ctx: FileContext, call: cst.Call, scope: Scope) -> bool:
         previous = ancestor
     return False
 
-
-
-def _runs_once(ctx: FileContext, scope: Scope) -> bool:
-    """AL202: a task started in start-up code (a lifespan, a startup hook) or in `__del__` (the object is going
-    away; nothing could keep the task) is not worth reporting: the catalog's `[[run-once-functions]]` names."""
-    function = scope.function
-    if function is None:
-        return False
-    patterns = table_names(ctx, "run-once-functions", "names")
-    return any(fnmatch.fnmatchcase(function.name, pattern) for pattern in patterns)
 
 class CoroutineMisuse:
     """How a value that should have been awaited is used instead (shared by AL201's direct and deferred forms)."""
@@ -218,7 +207,7 @@ class CoroutineRules(Rule):
                 continue
             name = func.attr.value if isinstance(func, cst.Attribute) else func.value
             if name in ("create_task", "ensure_future") and "AL202" in enabled:
-                if isinstance(facts.parent_of(call), cst.Expr) and not _runs_once(ctx, scope):
+                if isinstance(facts.parent_of(call), cst.Expr) and not runs_once(ctx, scope):
                     callee = callee or ctx.callee(call, scope)
                     if callee in ("asyncio.create_task", "asyncio.ensure_future",
                                   "asyncio.AbstractEventLoop.create_task") or (callee is None and _loop_like(func)):

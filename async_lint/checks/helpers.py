@@ -7,11 +7,22 @@ from typing import Iterator
 import libcst as cst
 
 from async_lint.checks import DEFERRED_FIXES, Rule
+from async_lint.checks._util import not_serving
 from async_lint.checks.blocking import in_thread_lock_block, result_may_be_awaited
 from async_lint.context import FileContext
 from async_lint.finding import Report
 from async_lint.fixes import FixSpec, ImportNeed, drop_async_fix, in_generator_expression, to_thread
 from async_lint.walker import Scope, dotted_name
+
+
+def _builds_raised_exception(call: cst.Call, ctx: FileContext) -> bool:
+    """Is the call part of a `raise` statement's exception (`raise make_error(...)`)? An error path."""
+    for ancestor in ctx.facts.ancestors(call):
+        if isinstance(ancestor, cst.Raise):
+            return True
+        if isinstance(ancestor, (cst.BaseSmallStatement, cst.BaseCompoundStatement, cst.FunctionDef, cst.Lambda)):
+            return False
+    return False
 
 
 class BlockingHelper(Rule):
@@ -30,6 +41,10 @@ class BlockingHelper(Rule):
                 continue
             if result_may_be_awaited(call, scope, ctx):
                 continue  # `coro = helper(); await coro`: a dispatch function that hands back a coroutine
+            if not_serving(ctx, scope):
+                continue  # a CLI command or start-up code: no deferred finding, nor a caller of a shared sink
+            if _builds_raised_exception(call, ctx):
+                continue  # `raise make_error(...)`: an error path, not followed
             shown = dotted_name(call.func) or callee
             yield Report(
                 "AL107",

@@ -1,4 +1,4 @@
-"""AL103/AL106 inside a thread lock's critical section, run by two concurrent tasks. An `await` inserted inside
+"""AL110/AL106 inside a thread lock's critical section, run by two concurrent tasks. An `await` inserted inside
 `with _guard:` lets the second task block the loop's thread on `_guard` while the first waits for its worker
 thread to be resumed by that same loop: the program would hang. The fixed program must finish."""
 import asyncio

@@ -1,4 +1,4 @@
-"""AL103/AL104: file reads and a child process inside `async def`; the fix runs each in a worker thread."""
+"""AL110/AL104: single-file reads and a child process inside `async def`; the fix runs each in a worker thread."""
 import asyncio
 import os
 import pathlib

@@ -37,12 +37,12 @@ def test_a_caller_file_linted_alone_leaves_the_finding_to_the_sink_file():
 def test_the_sink_file_linted_alone_counts_the_call_sites_of_the_whole_package():
     found = _findings(APP / "throttle.py")
     assert [(f.row, f.message.split(" ", 1)[0]) for f in found] == [
-        (7, "`time.sleep()`"), (38, "`open()`"), (51, "`open()`")]
+        (7, "`time.sleep()`"), (39, "`shutil.copyfile()`"), (54, "`shutil.copyfile()`")]
     assert "4 async functions (5 call sites)" in found[0].message
     # two call sites in throttle_users.py, two in throttle_jobs.py through throttle_helpers.job_settings
     assert "3 async functions (4 call sites)" in found[1].message
     assert "e.g. `async def run_job` (" in found[1].message
-    assert "job_settings → load_settings → open (" in found[1].message
+    assert "job_settings → load_settings → shutil.copyfile (" in found[1].message
     # `ledger.write` and `JobLedger().write`: a module-level instance and a subclass in another file
     assert "2 async functions (4 call sites)" in found[2].message
 

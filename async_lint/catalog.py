@@ -212,8 +212,10 @@ def _dedent(text: str) -> str:
 
 
 def build_catalog(
-    files: list[tuple[str, dict[str, Any]]], extra_blocking: dict[str, dict[str, str]] | None = None
+    files: list[tuple[str, dict[str, Any]]], extra_blocking: dict[str, dict[str, str]] | None = None,
+    preview: bool = True,
 ) -> Catalog:
+    """The catalog of `files`; without `preview`, `[[blocking]]` entries marked `preview = true` are left out."""
     rules: dict[str, RuleDoc] = {}
     types: dict[str, TypeInfo] = {}
     aliases: dict[str, str] = {}
@@ -273,6 +275,8 @@ def build_catalog(
             if spec.get("unless-keywords"):
                 unless[name] = tuple(spec["unless-keywords"])
         for entry in data.get("blocking", []):
+            if entry.get("preview", False) and not preview:
+                continue
             for call in entry["calls"]:
                 blocking.add(
                     call,
@@ -319,12 +323,13 @@ def _builtin_files() -> tuple[tuple[str, dict[str, Any]], ...]:
 
 
 @lru_cache(maxsize=8)
-def _load(extra_key: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]) -> Catalog:
+def _load(extra_key: tuple[tuple[str, tuple[tuple[str, str], ...]], ...], preview: bool = True) -> Catalog:
     extra = {name: dict(items) for name, items in extra_key}
-    return build_catalog(list(_builtin_files()), extra)
+    return build_catalog(list(_builtin_files()), extra, preview)
 
 
-def load_catalog(extra_blocking: dict[str, dict[str, str]] | None = None) -> Catalog:
-    """The built-in catalog plus the user's `extend-blocking-calls` (cached per distinct extension)."""
+def load_catalog(extra_blocking: dict[str, dict[str, str]] | None = None, preview: bool = True) -> Catalog:
+    """The built-in catalog plus the user's `extend-blocking-calls` (cached per distinct extension); with
+    `preview` off, without the preview `[[blocking]]` entries (a run's catalog: `Settings.catalog()`)."""
     key = tuple(sorted((name, tuple(sorted(spec.items()))) for name, spec in (extra_blocking or {}).items()))
-    return _load(key)
+    return _load(key, preview)

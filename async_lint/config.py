@@ -7,6 +7,7 @@ code stops the run with exit code 2 and a message naming the key.
 from __future__ import annotations
 
 import fnmatch
+import os
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -42,6 +43,8 @@ KNOWN_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "extend-test-files": (list, "a list of glob patterns"),
     "test-select": (list, "a list of rule codes or prefixes"),
     "extend-test-select": (list, "a list of rule codes or prefixes"),
+    "src": (list, "a list of folders relative to the project root"),
+    "extend-closeable-types": (list, "a list of qualified class names"),
 }
 
 # Test code, by pytest's conventions: its test modules and conftest.py, and whatever lives in a tests/ folder.
@@ -72,16 +75,27 @@ class Settings:
     test_files: tuple[str, ...] = DEFAULT_TEST_FILES
     # The codes that may run in test files (intersected with `enabled`); None: every enabled rule runs there.
     test_select: frozenset[str] | None = None
+    # Source roots (relative to `root`) that module names are computed from, as in ruff's `src`.
+    src: tuple[str, ...] = (".", "src")
+    # `extend-closeable-types`: qualified class names AL401 reports when an instance is never closed.
+    extend_closeable: tuple[str, ...] = ()
     # Warnings about the configuration for the command line to print (a preview rule selected without preview).
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     def catalog(self) -> Catalog:
-        return load_catalog({name: dict(spec) for name, spec in self.extend_blocking})
+        return load_catalog({name: dict(spec) for name, spec in self.extend_blocking}, preview=self.preview)
 
     def cache_key(self) -> str:
         test_select = sorted(self.test_select) if self.test_select is not None else None
         return repr((sorted(self.enabled), self.per_file_ignores, self.extend_blocking, self.default_timeout,
-                     self.helper_depth, self.max_file_size, self.preview, self.test_files, test_select))
+                     self.helper_depth, self.max_file_size, self.preview, self.test_files, test_select, self.src,
+                     self.extend_closeable))
+
+    @property
+    def source_roots(self) -> tuple[str, ...]:
+        """The absolute project root, then the absolute source roots (see `index.module_name_for`)."""
+        root = os.path.abspath(self.root)
+        return (root, *(os.path.normpath(os.path.join(root, folder)) for folder in self.src))
 
     def is_test_file(self, path: str) -> bool:
         """Is `path` test code (a `test-files` pattern matches it)? The one definition every rule uses."""
@@ -288,6 +302,12 @@ def build_settings(paths: list[Path], config_file: Path | None, overrides: Overr
     depth = table.get("helper-depth", 4)
     if depth < 0:
         raise ConfigError(f"{where}: `helper-depth` must be 0 or more")
+    src = table.get("src", [".", "src"])
+    if not all(isinstance(folder, str) for folder in src):
+        raise ConfigError(f"{where}: `src` must be a list of folders relative to the project root")
+    closeable = table.get("extend-closeable-types", [])
+    if not all(isinstance(name, str) and name for name in closeable):
+        raise ConfigError(f"{where}: `extend-closeable-types` must be a list of qualified class names")
     max_size = table.get("max-file-size", 1.0)
     if max_size <= 0:
         raise ConfigError(f"{where}: `max-file-size` must be a positive number of megabytes")
@@ -305,6 +325,8 @@ def build_settings(paths: list[Path], config_file: Path | None, overrides: Overr
         test_files=test_files,
         test_select=frozenset(test_select),
         notes=tuple(notes),
+        src=tuple(src),
+        extend_closeable=tuple(closeable),
     )
 
 

@@ -54,6 +54,8 @@ class Linter:
             if not doc.triggers:
                 self.always_parse = True
             triggers.update(t.encode() for t in doc.triggers)
+        if "AL401" in settings.enabled:  # `extend-closeable-types`: a file naming one of them is parsed
+            triggers.update(name.rsplit(".", 1)[-1].encode() for name in settings.extend_closeable)
         self.triggers = tuple(sorted(triggers))
         # A project folder without __init__.py may hold `redis.py`: library names stay library names.
         self.library_roots = self.catalog.library_roots | STDLIB
@@ -201,7 +203,7 @@ class Linter:
 
     def context(self, path: str, facts: Facts) -> FileContext:
         """What the checks of one file see: its facts, a resolver that knows its module, the catalog."""
-        module_name, is_package = module_name_for(Path(path))
+        module_name, is_package = module_name_for(Path(path), self.settings.source_roots)
         resolver = Resolver(facts, self.catalog, module_name, project_lookup=self.project_type, is_package=is_package)
         return FileContext(path, facts.module, facts, resolver, self.catalog, settings=self.settings)
 

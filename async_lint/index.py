@@ -30,35 +30,66 @@ def _has_init(folder: str) -> bool:
     return known
 
 
-def module_name_for(path: Path) -> tuple[str, bool]:
-    """Dotted module name of a file from its `__init__.py` chain (src layouts work the same), and whether it
-    is a package's `__init__`. A file outside any package is a top-level module named after its stem."""
+def _source_root_of(full: str, roots: tuple[str, ...]) -> str | None:
+    """The deepest source root (absolute folder) that holds the file, if any."""
+    best = None
+    for root in roots:
+        if full.startswith(root.rstrip(os.sep) + os.sep) and (best is None or len(root) > len(best)):
+            best = root
+    return best
+
+
+def _top_folder(full: str, roots: tuple[str, ...]) -> str | None:
+    """The top folder of the package holding the file at `full`, as the import system finds it from the source
+    roots: the highest folder below the file's source root that has an `__init__.py`, the folders between it
+    and the file being namespace portions (PEP 420) when they have none; below a source root other than the
+    project root itself (`src/`) every folder is a package even with no `__init__.py` anywhere. None for a file
+    outside any package. A file below no source root (or below one that is itself a package) keeps the plain
+    `__init__.py` chain."""
+    folder = os.path.dirname(full)
+    root = _source_root_of(full, roots[1:])
+    if root is None or _has_init(root):  # no source root, or one inside a package (`check mypkg/`)
+        top = None
+        while _has_init(folder):
+            top = folder
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
+        return top
+    root = root.rstrip(os.sep)
+    chain = []  # the folders from the file's up to (not including) the source root
+    while folder != root and len(folder) > len(root):
+        chain.append(folder)
+        folder = os.path.dirname(folder)
+    packages = [f for f in chain if _has_init(f)]
+    if packages:
+        return packages[-1]
+    if chain and root != roots[0].rstrip(os.sep):
+        return chain[-1]
+    return None
+
+
+def module_name_for(path: Path | str, roots: tuple[str, ...] = ()) -> tuple[str, bool]:
+    """Dotted module name of a file, and whether it is a package's `__init__`. `roots` is the absolute project
+    root followed by the absolute source roots (`Settings.source_roots`); without them the name follows the
+    file's `__init__.py` chain only. A file outside any package is a top-level module named after its stem."""
     full = os.path.abspath(path)
     folder, name = os.path.split(full)
     is_package = name in ("__init__.py", "__init__.pyi")
-    parts = [] if is_package else [name.rsplit(".", 1)[0]]
-    while _has_init(folder):
-        parent, base = os.path.split(folder)
-        parts.append(base)
-        if parent == folder:
-            break
-        folder = parent
-    if not parts:
-        parts = [os.path.basename(os.path.dirname(full))]
-    return ".".join(reversed(parts)), is_package
+    top = _top_folder(full, roots)
+    if top is None:
+        if is_package:  # an `__init__.py` right in a source root
+            return os.path.basename(folder), True
+        return name.rsplit(".", 1)[0], False
+    relative = os.path.relpath(folder, os.path.dirname(top)).split(os.sep)
+    parts = relative if is_package else [*relative, name.rsplit(".", 1)[0]]
+    return ".".join(parts), is_package
 
 
-def package_root(path: Path | str) -> str | None:
+def package_root(path: Path | str, roots: tuple[str, ...] = ()) -> str | None:
     """The top folder of the package a file belongs to (None for a file outside any package)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    top = None
-    while _has_init(folder):
-        top = folder
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            break
-        folder = parent
-    return top
+    return _top_folder(os.path.abspath(path), roots)
 
 
 # ---------------------------------------------------------------------------------------------------- summaries

@@ -226,12 +226,12 @@ class _Workers:
             self.pool.shutdown()
 
 
-def _modules(paths: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
+def _modules(paths: Iterable[str], roots: tuple[str, ...] = ()) -> tuple[dict[str, str], dict[str, str]]:
     """(module name -> path, path -> module name)."""
     by_name: dict[str, str] = {}
     by_path: dict[str, str] = {}
     for path in paths:
-        name, _ = module_name_for(Path(path))
+        name, _ = module_name_for(Path(path), roots)
         by_name.setdefault(name, path)
         by_path[path] = name
     return by_name, by_path
@@ -241,7 +241,7 @@ def _package_files(paths: list[str], settings: Settings, walked: Iterable[str] =
     """The other files of the packages the linted files belong to: the index must know them too. Packages
     inside a folder that was walked to find `paths` hold nothing new and are not walked again."""
     covered = [os.path.abspath(folder) for folder in walked]
-    roots = {root for p in paths if (root := package_root(p)) is not None}
+    roots = {root for p in paths if (root := package_root(p, settings.source_roots)) is not None}
     roots = {r for r in roots if not any(r == c or r.startswith(c.rstrip(os.sep) + os.sep) for c in covered)}
     if not roots:
         return []
@@ -262,7 +262,7 @@ def lint_paths(paths: list[str], settings: Settings, jobs: int | None = None,
     catalog = settings.catalog()
     needs_index = catalog.needs_index(settings.enabled)
     extra = _package_files(paths, settings, walked) if needs_index else []
-    modules, module_of_path = _modules([*paths, *extra])
+    modules, module_of_path = _modules([*paths, *extra], settings.source_roots)
     packages = frozenset(name.split(".", 1)[0] for name in modules)
     cache = cache_for(salt_for(settings, catalog.digest, packages)) if cache_for is not None else None
     if use_cache and not overlay and cache is None:
@@ -284,7 +284,7 @@ def lint_paths(paths: list[str], settings: Settings, jobs: int | None = None,
 def lint_single(linter: "Linter", path: str, data: bytes) -> FileResult:
     """One file, with the project pass over that file alone (the flake8 plugin's single-file mode): its own
     coroutines and helpers are known, other modules are not."""
-    module, _ = module_name_for(Path(path))
+    module, _ = module_name_for(Path(path), linter.settings.source_roots)
     linter.project_packages = linter.project_packages | {module.split(".", 1)[0]}
     linter.overlay = {path: data}
     try:

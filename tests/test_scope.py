@@ -198,9 +198,9 @@ def preview_catalog(monkeypatch):
         rules = [{**rule, "preview": True} if rule["code"] == "AL101" else rule for rule in data.get("rules", [])]
         files.append((name, {**data, "rules": rules}))
     catalog = build_catalog(files)
-    monkeypatch.setattr(config_module, "load_catalog", lambda extra=None: catalog)
-    monkeypatch.setattr(catalog_module, "load_catalog", lambda extra=None: catalog)
-    monkeypatch.setattr(cli_module, "load_catalog", lambda extra=None: catalog)
+    monkeypatch.setattr(config_module, "load_catalog", lambda extra=None, **_: catalog)
+    monkeypatch.setattr(catalog_module, "load_catalog", lambda extra=None, **_: catalog)
+    monkeypatch.setattr(cli_module, "load_catalog", lambda extra=None, **_: catalog)
     return catalog
 
 

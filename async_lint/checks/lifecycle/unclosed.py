@@ -47,9 +47,15 @@ def _defer(report: Report, key: str, value: str, per_call: str = "") -> Report:
 
 def _shared_transport(call: cst.Call, typed: str) -> bool:
     """`httpx.AsyncClient(transport=shared)`: the pool is the transport's, which outlives the client (closing
-    the client would close the shared transport)."""
+    the client would close the shared transport); `redis.asyncio.Redis(connection_pool=pool)` likewise."""
     arg = keyword(call, "transport")
+    if typed.startswith("redis."):  # `Redis(connection_pool=pool)`: the pool is the caller's
+        arg = keyword(call, "connection_pool")
+        return arg is not None and isinstance(arg.value, (cst.Name, cst.Attribute))
     return typed.startswith("httpx.") and arg is not None and isinstance(arg.value, (cst.Name, cst.Attribute))
+
+
+USER_CLOSEABLE = {"code": "AL401", "what": "client"}  # an `extend-closeable-types` entry
 
 
 def _a(what: str) -> str:
@@ -91,11 +97,12 @@ class _Usage:
     """How code closes a resource of this type: `async with`/`with`, `await x.aclose()`/`x.close()`."""
 
     def __init__(self, typed: str, written: str):
+        self.typed = typed
         self.written = written
-        self.is_async = "Async" in typed or typed.startswith("aiohttp")
+        self.is_async = "Async" in typed or typed.startswith(("aiohttp", "redis.asyncio."))
         self.with_ = "async with" if self.is_async else "with"
         self.await_ = "await " if self.is_async else ""
-        self.close = "aclose()" if typed == "httpx.AsyncClient" else "close()"
+        self.close = "aclose()" if typed in ("httpx.AsyncClient", "redis.asyncio.Redis") else "close()"
 
 
 class _Closeables:
@@ -109,6 +116,8 @@ class _Closeables:
             self.exclude.update(entry.get("exclude", ()))
             for name in entry.get("factory-calls", ()):
                 self.factory_calls[name] = entry
+        # `extend-closeable-types`: the user's clients, found by their constructor call.
+        self.extended = frozenset(ctx.settings.extend_closeable) if ctx.settings is not None else frozenset()
         self.close_names = table_names(ctx, "close-methods", "names")
         self.enter_names = table_names(ctx, "close-methods", "enter")
         self.owners = table_names(ctx, "close-methods", "owners")
@@ -121,6 +130,8 @@ class _Closeables:
         typed = ctx.type_of(call, scope)
         if typed in self.by_type:
             return self.by_type[typed], typed
+        if callee is not None and callee in self.extended:
+            return USER_CLOSEABLE, callee
         # `SessionLocal()` where `SessionLocal = sessionmaker(..., class_=AsyncSession)`.
         if isinstance(call.func, (cst.Name, cst.Attribute)) and callee is None:
             found = bound_value(ctx, call.func, scope)
@@ -299,7 +310,9 @@ class UnclosedResource(Rule):
         else:
             message = f"the {what} `{name}` is never closed: its connections leak until garbage collection"
             suggestion = f"use `{usage.with_} {usage.written} as {name}:` (or `finally: {usage.await_}{name}.{close}`)"
-            yield Report(code, call, message, suggestion, fix=wrap_fix(ctx, call, func, name, usage, closeables))
+            # No rewrite for an `extend-closeable-types` class: whether it is a context manager is unknown.
+            fix = None if usage.typed in closeables.extended else wrap_fix(ctx, call, func, name, usage, closeables)
+            yield Report(code, call, message, suggestion, fix=fix)
             return
         yield Report(code, call, message, suggestion)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from async_lint.config import Settings
@@ -10,6 +12,7 @@ from async_lint.catalog import load_catalog
 from async_lint.runner import lint_paths
 
 FIXTURES = Path(__file__).parent / "fixtures"
+BEHAVIOUR = Path(__file__).parent / "behaviour"  # small programs run before and after an unsafe fix
 _EXPECT = re.compile(r"#\s*error:\s*(?P<codes>AL\d{3}(?:\s*,\s*AL\d{3})*)")
 # A line flagged only in preview (a new behaviour of the rule): `# preview-error: AL501`.
 _PREVIEW = re.compile(r"#\s*preview-error:\s*(?P<codes>AL\d{3}(?:\s*,\s*AL\d{3})*)")
@@ -53,3 +56,24 @@ def lint(path: Path, *selectors: str, preview: bool = False):
     settings = settings_for(*(selectors or selection_of(path)), preview=preview)
     [result] = lint_paths([str(path)], settings, jobs=1)
     return result
+
+
+def run_program(program: Path, timeout: float = 20) -> subprocess.CompletedProcess:
+    """Run a behaviour program in its own interpreter; one that does not finish in time fails the test."""
+    import pytest
+
+    try:
+        return subprocess.run([sys.executable, str(program)], capture_output=True, text=True, timeout=timeout,
+                              cwd=program.parent)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{program.name} did not finish in {timeout} s (a deadlock?)")
+
+
+def fix_unsafely(path: Path, codes: str, *extra: str):
+    """`async-lint check --fix --unsafe-fixes --no-cache --select CODES PATH`, in process (click's result)."""
+    from click.testing import CliRunner
+
+    from async_lint.cli import cli
+
+    return CliRunner().invoke(cli, ["check", "--fix", "--unsafe-fixes", "--no-cache", *extra, "--select", codes,
+                                    str(path)])

@@ -5,16 +5,11 @@ runs (in a subprocess) before and after `--fix --unsafe-fixes`, and prints the s
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from async_lint.cli import cli
+from helpers import BEHAVIOUR, fix_unsafely, run_program
 
-BEHAVIOUR = Path(__file__).parent / "behaviour"
 TIMEOUT = 20
 
 # program -> (rules to fix, lines the fix must leave exactly as they were)
@@ -29,12 +24,6 @@ CASES = {
 }
 
 
-def run(program: Path) -> subprocess.CompletedProcess:
-    try:
-        return subprocess.run([sys.executable, str(program)], capture_output=True, text=True, timeout=TIMEOUT,
-                              cwd=program.parent)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"{program.name} did not finish in {TIMEOUT} s (deadlock?)")
 
 
 def test_every_program_is_listed():
@@ -46,15 +35,14 @@ def test_unsafe_fix_keeps_behaviour(name, tmp_path):
     codes, kept = CASES[name]
     target = tmp_path / name
     shutil.copy(BEHAVIOUR / name, target)
-    before = run(target)
+    before = run_program(target, TIMEOUT)
     assert before.returncode == 0, before.stderr
     original = target.read_text()
-    result = CliRunner().invoke(cli, ["check", "--fix", "--unsafe-fixes", "--no-cache", "--select", codes,
-                                      str(target)])
+    result = fix_unsafely(target, codes)
     assert result.exit_code in (0, 1), result.output
     fixed = target.read_text()
     assert fixed != original and "asyncio.to_thread(" in fixed, "the program must exercise a fix"
     for line in kept:
         assert line in original.splitlines() and line in fixed.splitlines(), line
-    after = run(target)
+    after = run_program(target, TIMEOUT)
     assert (after.returncode, after.stdout) == (before.returncode, before.stdout), after.stderr

@@ -6,16 +6,11 @@ the lines the fix is meant to change (the bug), and nowhere else."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from async_lint.cli import cli
+from helpers import BEHAVIOUR, fix_unsafely, run_program
 
-BEHAVIOUR = Path(__file__).parent / "behaviour"
 STUBS = BEHAVIOUR / "other_stubs"
 TIMEOUT = 20
 
@@ -91,12 +86,6 @@ CASES = {
 }
 
 
-def run(program: Path) -> subprocess.CompletedProcess:
-    try:
-        return subprocess.run([sys.executable, str(program)], capture_output=True, text=True, timeout=TIMEOUT,
-                              cwd=program.parent)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"{program.name} did not finish in {TIMEOUT} s")
 
 
 def test_every_program_is_listed():
@@ -110,20 +99,19 @@ def test_fix_changes_only_what_it_promises(name, tmp_path):
     target = tmp_path / name
     shutil.copy(BEHAVIOUR / name, target)
 
-    before = run(target)
+    before = run_program(target, TIMEOUT)
     assert before.returncode == 0, before.stderr
     assert before.stdout == before_output, "the program must show the bug the fix removes"
 
     original = target.read_text()
-    result = CliRunner().invoke(cli, ["check", "--fix", "--unsafe-fixes", "--no-cache", "--select", codes,
-                                      str(target)])
+    result = fix_unsafely(target, codes)
     assert result.exit_code == 0, result.output  # everything reported was fixed
     fixed = target.read_text()
     for snippet in snippets:
         assert snippet in fixed, f"expected in the fixed program: {snippet!r}"
     assert fixed != original
 
-    after = run(target)
+    after = run_program(target, TIMEOUT)
     assert after.returncode == 0, after.stderr
     expected = "".join(changes.get(line, line) + "\n" for line in before_output.splitlines())
     assert after.stdout == expected

@@ -5,16 +5,12 @@ or fails; after, the output is the correct one."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from async_lint.cli import cli
+from helpers import BEHAVIOUR, fix_unsafely, run_program
 
-BEHAVIOUR = Path(__file__).parent / "behaviour"
 
 # program -> (output before the fix, output after it)
 CASES = {
@@ -25,7 +21,7 @@ CASES = {
 
 
 def run(path: Path) -> str:
-    done = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=30)
+    done = run_program(path, timeout=30)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
@@ -36,8 +32,7 @@ def test_fix_makes_the_thread_hand_its_call_to_the_loop(name, tmp_path):
     program = tmp_path / name
     shutil.copy(BEHAVIOUR / name, program)
     assert run(program) == before_output
-    result = CliRunner().invoke(cli, ["check", "--fix", "--unsafe-fixes", "--preview", "--select", "AL801",
-                                      "--no-cache", str(program)])
+    result = fix_unsafely(program, "AL801", "--preview")
     assert result.exit_code == 0, result.output  # every finding fixed
     assert program.read_text() != (BEHAVIOUR / name).read_text()
     assert run(program) == after_output

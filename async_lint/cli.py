@@ -21,10 +21,7 @@ from async_lint.console import console, escape
 from async_lint.discovery import discover
 from async_lint.finding import Finding
 from async_lint.progress import progress_bar, wants_progress
-from async_lint.reporters import (
-    FORMATS, display_path, summary_line, write_concise, write_full, write_github, write_json, write_junit,
-    write_sarif, write_statistics,
-)
+from async_lint.reporters import FORMATS, display_path, summary_line, write_report
 from async_lint.runner import lint_paths
 
 
@@ -223,20 +220,7 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
             err.print(f"{changed} file{'s' * (changed != 1)} would be changed ({outcome.applied} fixes)"
                       if changed else "No fixes to apply.")
         sys.exit(2 if internal_errors else 1 if outcome.fixed else 0)
-    if statistics:
-        write_statistics(out, findings, suppressed, catalog)
-    elif fmt == "json":
-        write_json(sys.stdout, findings)
-    elif fmt == "github":
-        write_github(sys.stdout, findings)
-    elif fmt == "sarif":
-        write_sarif(sys.stdout, findings, catalog)
-    elif fmt == "junit":
-        write_junit(sys.stdout, findings)
-    elif fmt == "concise":
-        write_concise(out, findings, catalog)
-    else:
-        write_full(out, findings, catalog)
+    write_report(fmt, findings, catalog, stream=sys.stdout, console=out, statistics=statistics, suppressed=suppressed)
 
     if show_traceback:
         for finding in findings:

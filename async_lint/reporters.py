@@ -306,6 +306,26 @@ def summary_line(findings: list[Finding], files: int, elapsed: float, fixed: int
     return f"Found {_plural(len(findings) + fixed, 'finding')}{detail} in {where}."
 
 
+def write_report(fmt: str, findings: list[Finding], catalog: Catalog, *, stream: TextIO, console: Console,
+                 statistics: bool = False, suppressed: Counter | None = None) -> None:
+    """The findings in output format `fmt` (or the statistics table): the machine-read formats go to `stream`, the
+    text ones to `console`."""
+    if statistics:
+        write_statistics(console, findings, suppressed if suppressed is not None else Counter(), catalog)
+    elif fmt == "json":
+        write_json(stream, findings)
+    elif fmt == "github":
+        write_github(stream, findings)
+    elif fmt == "sarif":
+        write_sarif(stream, findings, catalog)
+    elif fmt == "junit":
+        write_junit(stream, findings)
+    elif fmt == "concise":
+        write_concise(console, findings, catalog)
+    else:
+        write_full(console, findings, catalog)
+
+
 def write_statistics(console: Console, findings: list[Finding], suppressed: Counter, catalog: Catalog) -> None:
     counts = Counter(f.code for f in findings)
     for code in sorted(set(counts) | set(suppressed)):

@@ -19,9 +19,7 @@ from async_lint.api import fix_rounds, lint_source
 from async_lint.config import Settings
 from async_lint.finding import Finding
 from async_lint.paths import display_path
-from async_lint.reporters import (
-    summary_line, write_concise, write_full, write_github, write_json, write_junit, write_sarif, write_statistics,
-)
+from async_lint.reporters import summary_line, write_report
 
 STDIN = "-"
 
@@ -93,20 +91,8 @@ def check_stdin(target: Path, settings: Settings, fmt: str, *, fix: bool = False
     out = err if fix else _Output(highlight=False, soft_wrap=True)
     stream = sys.stderr if fix else sys.stdout
     catalog = settings.catalog()
-    if statistics:
-        write_statistics(out, findings, Counter(result.suppressed), catalog)
-    elif fmt == "json":
-        write_json(stream, findings)
-    elif fmt == "github":
-        write_github(stream, findings)
-    elif fmt == "sarif":
-        write_sarif(stream, findings, catalog)
-    elif fmt == "junit":
-        write_junit(stream, findings)
-    elif fmt == "concise":
-        write_concise(out, findings, catalog)
-    else:
-        write_full(out, findings, catalog)
+    write_report(fmt, findings, catalog, stream=stream, console=out, statistics=statistics,
+                 suppressed=Counter(result.suppressed))
     if show_traceback:
         for finding in findings:
             if finding.code == "AL002" and finding.suggestion:

@@ -23,6 +23,7 @@ from async_lint.checks import Rule
 from async_lint.checks._util import NESTED_SCOPES, handler_type_names, table_names, walk
 from async_lint.context import FileContext
 from async_lint.finding import Report
+from async_lint.fixes import awaited_names as awaited_names_in_file
 from async_lint.walker import dotted_name
 
 
@@ -180,24 +181,12 @@ def awaited_names(node: cst.CSTNode) -> set[str]:
     return out
 
 
-def _awaited_names(ctx: FileContext) -> set[str]:
-    """Short names of the functions this file awaits (`await self.connect_once()` -> `connect_once`)."""
-    out = set()
-    for call, _scope in ctx.facts.calls:
-        if isinstance(ctx.facts.parent_of(call), cst.Await):
-            name = dotted_name(call.func)
-            if name:
-                out.add(name.rsplit(".", 1)[-1])
-    return out
-
-
 class SwallowedCancellation(Rule):
     codes = ("AL501",)
 
     def check(self, ctx: FileContext) -> Iterator[Report]:
         catching = table_names(ctx, "cancellation", "names")
         cancelled: dict[int, set[str]] | None = None
-        awaited_by: set[str] | None = None
         for handler, scope in ctx.facts.handlers:
             if not scope.in_async_function:
                 continue
@@ -229,9 +218,7 @@ class SwallowedCancellation(Rule):
             if other is None and not going and not (ctx.settings is not None and ctx.settings.preview):
                 # The function ends as if it had succeeded. As a task's own coroutine that ends the task (reported
                 # in preview only); awaited by a caller in this file, the caller's task carries on with the result.
-                if awaited_by is None:
-                    awaited_by = _awaited_names(ctx)
-                if scope.name not in awaited_by:
+                if scope.name not in awaited_names_in_file(ctx):
                     continue
                 awaited_here = True
             if other is not None:

@@ -19,8 +19,21 @@ LABEL_FIELDS = ("package", "version", "path", "line", "code", "verdict", "reason
 TEST_DIRS = {"tests", "test"}
 
 
+class _Located:
+    """What a finding and a label share (both dataclasses with package, version, path, line and code): where they
+    point (`package/version/path:line`) and their match key."""
+
+    @property
+    def key(self) -> tuple[str, str, str, int, str]:
+        return (self.package, self.version, self.path, self.line, self.code)
+
+    @property
+    def where(self) -> str:
+        return f"{self.package}/{self.version}/{self.path}:{self.line}"
+
+
 @dataclass(frozen=True, order=True)
-class Finding:
+class Finding(_Located):
     package: str
     version: str
     path: str  # relative to the unpacked package folder, forward slashes
@@ -29,20 +42,12 @@ class Finding:
     code: str
     message: str
 
-    @property
-    def key(self) -> tuple[str, str, str, int, str]:
-        return (self.package, self.version, self.path, self.line, self.code)
-
-    @property
-    def where(self) -> str:
-        return f"{self.package}/{self.version}/{self.path}:{self.line}"
-
     def line_text(self) -> str:
         return f"{self.where} {self.code} {self.message}"
 
 
 @dataclass(frozen=True)
-class Label:
+class Label(_Located):
     package: str
     version: str
     path: str
@@ -50,14 +55,6 @@ class Label:
     code: str
     verdict: str
     reason: str
-
-    @property
-    def key(self) -> tuple[str, str, str, int, str]:
-        return (self.package, self.version, self.path, self.line, self.code)
-
-    @property
-    def where(self) -> str:
-        return f"{self.package}/{self.version}/{self.path}:{self.line}"
 
 
 # --- paths and locations -------------------------------------------------------------------------------------

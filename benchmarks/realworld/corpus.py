@@ -38,6 +38,14 @@ PINS = HERE / "packages.toml"
 LABELS = HERE / "labels.csv"
 MARKER = ".corpus-pin.json"  # written last into each unpacked folder: its presence means "complete"
 RESULTS = "findings.json"
+
+
+def results_path(root: Path) -> Path:
+    """Where `lint` writes and the other commands read: $ASYNC_LINT_CORPUS_RESULTS, else DIR/findings.json.
+
+    Two people linting the one shared corpus folder with different options each point this at their own file."""
+    env = os.environ.get("ASYNC_LINT_CORPUS_RESULTS")
+    return Path(env).expanduser() if env else results_path(root)
 KEEP_NAMES = {"pyproject.toml", ".gitignore"}  # besides .py/.pyi: the files async-lint itself reads
 KEEP_SUFFIXES = {".py", ".pyi"}
 
@@ -227,10 +235,10 @@ def cmd_lint(args, extra: list[str]) -> int:
             datetime.now(timezone.utc).isoformat(timespec="seconds"), "seconds": round(time.monotonic() - started, 1),
             "cpu_seconds": round(sum(p["cpu_seconds"] for p in packages), 1), "load_average": list(os.getloadavg())}
     if args.only:
-        packages, findings = merge_previous(root / RESULTS, meta, packages, findings)
-    triage.save_results(root / RESULTS, meta, packages, findings)
+        packages, findings = merge_previous(results_path(root), meta, packages, findings)
+    triage.save_results(results_path(root), meta, packages, findings)
     print("\n".join(triage.summary_lines(meta, packages, findings)))
-    print(f"\nlint took {meta['seconds']} s wall, {meta['cpu_seconds']} s CPU; results in {root / RESULTS}")
+    print(f"\nlint took {meta['seconds']} s wall, {meta['cpu_seconds']} s CPU; results in {results_path(root)}")
     if args.sample:
         print(f"\nsample (seed {args.seed}, {args.sample} of {len(findings)}):")
         print("\n".join(f.line_text() for f in triage.sample(findings, args.seed, args.sample)))
@@ -259,7 +267,7 @@ def merge_previous(path: Path, meta: dict, packages: list[dict], findings: list)
 # --- triage --------------------------------------------------------------------------------------------------
 
 def results(args):
-    path = corpus_dir(args.dir) / RESULTS
+    path = results_path(corpus_dir(args.dir))
     if not path.exists():
         raise SystemExit(f"no lint results in {path}: run `corpus.py lint` first")
     return triage.load_results(path)
@@ -300,8 +308,8 @@ def cmd_show(args) -> int:
     for number in range(first, last + 1):
         print(f"{'>' if number == line else ' '}{number:5} {lines[number - 1]}")
     where = (package, version, path, line)
-    if (root / RESULTS).exists():
-        for f in triage.load_results(root / RESULTS)[2]:
+    if (results_path(root)).exists():
+        for f in triage.load_results(results_path(root))[2]:
             if f.key[:4] == where:
                 print(f"finding: {f.code} col {f.column}: {f.message}")
     for label in triage.load_labels(Path(args.labels)):
@@ -316,7 +324,7 @@ def cmd_label(args) -> int:
     labels_path = Path(args.labels)
     if any(existing.key == label.key for existing in triage.load_labels(labels_path)):
         raise SystemExit(f"already labelled: {label.where} {label.code} (edit {labels_path} by hand)")
-    results_path = corpus_dir(args.dir) / RESULTS
+    results_path = results_path(corpus_dir(args.dir))
     if results_path.exists() and label.key not in {f.key for f in triage.load_results(results_path)[2]}:
         print(f"warning: no current finding {label.where} {label.code}", file=sys.stderr)
     triage.append_label(labels_path, label)

@@ -238,3 +238,14 @@ def test_lint_only_one_package_keeps_the_others_results(tmp_path, monkeypatch, c
     assert [(f.package, f.line) for f in findings] == [("app", 5), ("app", 5), ("lib", 5), ("lib", 10)]
     assert corpus.main(["lint", "--select", "AL1", "--only", "lib"]) == 0  # other arguments: not merged
     assert [p["package"] for p in triage.load_results(root / "findings.json")[1]] == ["lib"]
+
+
+def test_the_results_file_can_be_named_so_two_triagers_share_one_corpus(tmp_path, monkeypatch, capsys):
+    root = make_fake_corpus(tmp_path, monkeypatch)
+    assert corpus.main(["fetch"]) == 0
+    mine = tmp_path / "mine.json"
+    monkeypatch.setenv("ASYNC_LINT_CORPUS_RESULTS", str(mine))
+    assert corpus.main(["lint", "--select", "AL101"]) == 0
+    assert mine.exists() and not (root / "findings.json").exists()
+    assert [f.code for f in triage.load_results(mine)[2]] == ["AL101"]
+    assert corpus.main(["summary"]) == 0 and "findings: 1" in capsys.readouterr().out

@@ -45,7 +45,9 @@ def results_path(root: Path) -> Path:
 
     Two people linting the one shared corpus folder with different options each point this at their own file."""
     env = os.environ.get("ASYNC_LINT_CORPUS_RESULTS")
-    return Path(env).expanduser() if env else results_path(root)
+    return Path(env).expanduser() if env else root / RESULTS
+
+
 KEEP_NAMES = {"pyproject.toml", ".gitignore"}  # besides .py/.pyi: the files async-lint itself reads
 KEEP_SUFFIXES = {".py", ".pyi"}
 
@@ -308,7 +310,7 @@ def cmd_show(args) -> int:
     for number in range(first, last + 1):
         print(f"{'>' if number == line else ' '}{number:5} {lines[number - 1]}")
     where = (package, version, path, line)
-    if (results_path(root)).exists():
+    if results_path(root).exists():
         for f in triage.load_results(results_path(root))[2]:
             if f.key[:4] == where:
                 print(f"finding: {f.code} col {f.column}: {f.message}")
@@ -324,8 +326,8 @@ def cmd_label(args) -> int:
     labels_path = Path(args.labels)
     if any(existing.key == label.key for existing in triage.load_labels(labels_path)):
         raise SystemExit(f"already labelled: {label.where} {label.code} (edit {labels_path} by hand)")
-    results_path = results_path(corpus_dir(args.dir))
-    if results_path.exists() and label.key not in {f.key for f in triage.load_results(results_path)[2]}:
+    current = results_path(corpus_dir(args.dir))
+    if current.exists() and label.key not in {f.key for f in triage.load_results(current)[2]}:
         print(f"warning: no current finding {label.where} {label.code}", file=sys.stderr)
     triage.append_label(labels_path, label)
     print(triage.format_label_row(label), end="")

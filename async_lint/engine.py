@@ -16,7 +16,8 @@ from async_lint.checks import DEFERRED_FIXES, Rule, all_rules
 from async_lint.config import Settings, relative_path
 from async_lint.context import FileContext
 from async_lint.finding import FileResult, Finding, Report, error_result
-from async_lint.fixes import fix_info, nodes_to_place, source_lines
+from async_lint.fix.apply import source_lines
+from async_lint.fix.place import fix_info, nodes_to_place
 from async_lint.index import Deferred, module_name_for
 from async_lint.positions import Span, spans
 from async_lint.resolve import Resolver

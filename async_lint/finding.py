@@ -19,7 +19,7 @@ class Report:
     node: "cst.CSTNode"
     message: str
     suggestion: str | None = None
-    fix: Any = None  # async_lint.fixes.FixSpec, attached by rules that can fix
+    fix: Any = None  # async_lint.fix.spec.FixSpec, attached by rules that can fix
     # (kind, target): the finding stands only if the project index confirms it, see async_lint.index.Deferred
     defer: tuple[str, str] | None = None
     deferred_fix: str | None = None  # for deferred reports: the name of a fix builder in checks.DEFERRED_FIXES

@@ -81,6 +81,7 @@ def test_hooks_file_declares_both_hooks():
     assert hooks["async-lint-fix"]["entry"] == "async-lint check --fix"
 
 
+@pytest.mark.slow
 def test_async_lint_hook_with_real_pre_commit(tmp_path, hooks_repo, pre_commit_home):
     repo = make_repo(tmp_path / "repo", {
         "app.py": BLOCKING,
@@ -109,6 +110,7 @@ def _check_has_fix() -> bool:
     return "--fix" in proc.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not _check_has_fix(), reason="enable when `async-lint check --fix` exists (the lead is building "
                                                   "it); this test then runs by itself")
 def test_async_lint_fix_hook_with_real_pre_commit(tmp_path, hooks_repo, pre_commit_home):

@@ -133,6 +133,7 @@ def test_a_dying_worker_does_not_hang_the_run(tmp_path):
     assert len(json.loads(proc.stdout)) == 40  # every file, the crashed chunk redone in the main process
 
 
+@pytest.mark.slow
 def test_sigint_leaves_every_file_old_or_new(tmp_path):
     original = BLOCKING * 40
     for i in range(300):

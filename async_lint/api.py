@@ -83,6 +83,8 @@ def settings_for(paths: Iterable[PathLike], **options: Any) -> Settings:
         if value is not None:
             setattr(overrides, name, _codes(value, name) if name.endswith("select") else value)
     settings = build_settings(targets, config_file, overrides)
+    if settings.tree is not None:  # each folder's settings get the same adjustments
+        settings.tree.adjust = lambda folder_settings: _adjust(folder_settings, preview, options)
     return _adjust(settings, preview, options)
 
 

@@ -349,7 +349,7 @@ def show_rule(code: str) -> None:
         console.print(Markdown("## Use instead"))
         console.print(Syntax(rule.good, "python", theme="ansi_dark"))
     safety = {"safe": "safe fix", "unsafe": "unsafe fix (needs --unsafe-fixes)"}.get(rule.fix_safety, "no automatic fix")
-    enabled = "always reported" if rule.family == "AL0" else "yes" if rule.default else "no"
+    enabled = "always reported" if rule.always else "yes" if rule.default else "no"
     if rule.preview:
         enabled += " (a preview rule: it runs only with `--preview` or `preview = true`)"
     console.print(Markdown(f"## Fix ({safety})\n{rule.fix}\n\nEnabled by default: {enabled}"))

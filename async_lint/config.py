@@ -81,7 +81,21 @@ class Settings:
         """Enabled codes that do not run in this file: all but `test-select` in a test file, else none."""
         if self.test_select is None or not self.is_test_file(path):
             return frozenset()
-        return self.enabled - self.test_select
+        return frozenset(code for code in self.enabled - self.test_select if not code.startswith("AL0"))
+
+    def ignored_in(self, path: str) -> frozenset[str]:
+        """Enabled codes not reported in this file: its per-file-ignores, and in test files those outside
+        `test-select`."""
+        not_run = self.codes_not_run_in(path)
+        if not self.per_file_ignores:
+            return not_run
+        rel = relative_path(path, self.root)
+        codes: set[str] = set(not_run)
+        name = rel.rsplit("/", 1)[-1]
+        for pattern, ignored in self.per_file_ignores:
+            if fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(name, pattern):
+                codes |= ignored
+        return frozenset(codes)
 
 
 def relative_path(path: str, root: str | None) -> str:

@@ -287,6 +287,11 @@ def lint_paths(paths: list[str], settings: Settings, jobs: int | None = None,
         results = workers.map([(p, False, False) for p in paths], progress)
         if needs_index:
             project_pass(results, workers, modules, settings)
+        if "AL003" in settings.enabled:  # unused noqa: once every finding of each file is known
+            from async_lint.noqa import unused_noqa
+
+            for result in results:
+                unused_noqa(result, workers.read, settings)
     finally:
         workers.close()
         if cache is not None:

@@ -134,7 +134,7 @@ def check(paths: PathLike | Iterable[PathLike], *, jobs: int | None = None, cach
         if not Path(target).exists():
             raise FileNotFoundError(f"path does not exist: {target}")
     resolved = settings_for(targets, **settings)
-    found = discover([Path(t) for t in targets], Path(resolved.root), resolved.exclude)
+    found = discover([Path(t) for t in targets], Path(resolved.root), resolved.exclude, tree=resolved.tree)
     walked = [str(t) for t in targets if Path(t).is_dir()]
     return _findings(lint_paths([str(p) for p in found.files], resolved, jobs, use_cache=cache, walked=walked))
 

@@ -67,10 +67,16 @@ class SettingsTree:
         return self.for_folder(folder)
 
     def group(self, paths: Iterable[str]) -> list[tuple[Settings, list[int]]]:
-        """The positions of `paths` grouped by the settings they are linted with, in order of first use."""
+        """The positions of the files `paths` grouped by the settings they are linted with, in order of first
+        use. Folders are resolved once each: a run over thousands of cached files does not pay per file."""
         groups: dict[Settings, list[int]] = {}
+        of_folder: dict[str, Settings] = {}
         for position, path in enumerate(paths):
-            groups.setdefault(self.for_path(path), []).append(position)
+            folder = os.path.dirname(os.path.abspath(path))
+            settings = of_folder.get(folder)
+            if settings is None:
+                settings = of_folder[folder] = self.for_folder(_absolute(folder))
+            groups.setdefault(settings, []).append(position)
         return list(groups.items())
 
 

@@ -3,7 +3,9 @@
 As in ruff, a run over `app/` and `tools/` (or one started from any folder) lints `tools/gen/x.py` with
 `tools/async-lint.toml` if there is one, whatever path came first; the command line's flags and `--config
 KEY=VALUE` overrides apply on top of every file's configuration. A file with no configuration file above it gets
-the defaults, with its own project root (`find_root`). Without `--config FILE` or `--isolated` only.
+the run's own settings (those found from the first path), as ruff falls back to the configuration found from its
+working folder: a project without any configuration file is linted exactly as one run with one root. Without
+`--config FILE` or `--isolated` only.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from async_lint.config import Overrides, Settings, settings_from
-from async_lint.config_files import config_in, find_root
+from async_lint.config_files import config_in
 
 
 class SettingsTree:
@@ -24,9 +26,10 @@ class SettingsTree:
         # The API's keywords that set fields after the configuration was read (api._adjust); None: none.
         self.adjust: Callable[[Settings], Settings] | None = None
         self._config_of: dict[str, str | None] = {}  # absolute folder -> its configuration file (None: none)
-        self._settings: dict[tuple[str | None, str], Settings] = {}
-        key = (base.config_file, base.root)
-        self._settings[key] = _without_tree(base)
+        self.base = _without_tree(base)
+        self._settings: dict[str, Settings] = {}
+        if base.config_file is not None:
+            self._settings[base.config_file] = self.base
 
     def config_for_folder(self, folder: str) -> str | None:
         """The configuration file nearest to the absolute `folder` (at or above it)."""
@@ -52,12 +55,13 @@ class SettingsTree:
 
     def for_folder(self, folder: str) -> Settings:
         config = self.config_for_folder(folder)
-        root = os.path.dirname(config) if config is not None else str(find_root(Path(folder)))
-        key = (config, root)
-        settings = self._settings.get(key)
-        if settings is None:
-            settings = settings_from(Path(config) if config else None, Path(root), self.overrides)
-            self._settings[key] = settings
+        if config is None:
+            settings = self.base
+        else:
+            settings = self._settings.get(config)
+            if settings is None:
+                settings = settings_from(Path(config), Path(config).parent, self.overrides)
+                self._settings[config] = settings
         return self.adjust(settings) if self.adjust is not None else settings
 
     def for_path(self, path: str | Path) -> Settings:

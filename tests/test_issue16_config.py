@@ -129,6 +129,22 @@ def test_ruff_also_uses_the_nearest_configuration(tmp_path):
     assert ruff_settings_path(tmp_path, "app/main.py", "tools/gen.py") == str(root / "pyproject.toml")
 
 
+def test_files_without_a_configuration_get_the_runs_settings(tmp_path):
+    """No configuration file anywhere: one run, one project root, as before per-folder settings (and as ruff
+    falls back to the configuration of its working folder)."""
+    write(tmp_path / "pyproject.toml", "[project]\nname = 'mono'\n")
+    write(tmp_path / "libs" / "one" / "pyproject.toml", "[project]\nname = 'one'\n")
+    write(tmp_path / "libs" / "one" / "mod.py", BLOCKING)
+    write(tmp_path / "app.py", BLOCKING)
+    result = run("check", "--no-cache", "--output-format", "concise", ".", "--extend-select", "AL201",
+                 cwd=tmp_path)
+    assert codes(result) == [("app.py", "AL101"), ("libs/one/mod.py", "AL101")]
+    from async_lint.config import Overrides, build_settings
+
+    settings = build_settings([tmp_path], None, Overrides())
+    assert settings.tree.for_path(tmp_path / "libs" / "one" / "mod.py").root == str(tmp_path.resolve())
+
+
 def test_cache_is_kept_per_configuration(nested):
     first = run("check", "--output-format", "concise", ".", cwd=nested)
     again = run("check", "--output-format", "concise", ".", cwd=nested)

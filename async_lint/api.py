@@ -83,6 +83,8 @@ def settings_for(paths: Iterable[PathLike], **options: Any) -> Settings:
         if value is not None:
             setattr(overrides, name, _codes(value, name) if name.endswith("select") else value)
     settings = build_settings(targets, config_file, overrides)
+    if settings.tree is not None:  # each folder's settings get the same adjustments
+        settings.tree.adjust = lambda folder_settings: _adjust(folder_settings, preview, options)
     return _adjust(settings, preview, options)
 
 
@@ -132,7 +134,7 @@ def check(paths: PathLike | Iterable[PathLike], *, jobs: int | None = None, cach
         if not Path(target).exists():
             raise FileNotFoundError(f"path does not exist: {target}")
     resolved = settings_for(targets, **settings)
-    found = discover([Path(t) for t in targets], Path(resolved.root), resolved.exclude)
+    found = discover([Path(t) for t in targets], Path(resolved.root), resolved.exclude, tree=resolved.tree)
     walked = [str(t) for t in targets if Path(t).is_dir()]
     return _findings(lint_paths([str(p) for p in found.files], resolved, jobs, use_cache=cache, walked=walked))
 

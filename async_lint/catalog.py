@@ -51,14 +51,22 @@ class RuleDoc:
         return self.fix_safety in ("safe", "unsafe")
 
     @property
+    def always(self) -> bool:
+        """Reported whatever is selected: the input and internal errors (AL001, AL002), not AL003 (opt-in)."""
+        return self.code in ALWAYS_REPORTED
+
+    @property
     def default_label(self) -> str:
-        """`always` (AL0xx: reported whatever is selected), `on` or `off` (opt-in); `preview (on)` / `preview
-        (off)` for a preview rule, which runs only in preview."""
-        if self.family == "AL0":
+        """`always` (AL001/AL002: reported whatever is selected), `on` or `off` (opt-in); `preview (on)` /
+        `preview (off)` for a preview rule, which runs only in preview."""
+        if self.always:
             return "always"
         label = "on" if self.default else "off"
         return f"preview ({label})" if self.preview else label
 
+
+# Problems with the input and crashes, reported whatever is selected (the other AL0 rules are opt-in).
+ALWAYS_REPORTED = frozenset({"AL001", "AL002"})
 
 # The codes ruff and flake8-async give the same pitfalls: a line already silenced for them (`# noqa: ASYNC210`) is
 # silenced for the async-lint rule too, so a project moving over from those tools keeps its suppressions. Only a

@@ -84,6 +84,9 @@ class _Cli(click.Group):
         except click.ClickException as exc:
             exc.exit_code = 2 if exc.exit_code == 1 else exc.exit_code
             raise
+        except ConfigError as exc:  # a folder's configuration file, read while linting, is wrong
+            console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}")
+            sys.exit(2)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)
@@ -118,8 +121,15 @@ def cli() -> None:
               help="How to show findings (default: full); sarif and junit are for CI.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Show the number of findings per rule instead of the findings.")
-@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="Read settings from this pyproject.toml (or a TOML file holding the [tool.async-lint] keys).")
+@click.option("--config", "config_file", multiple=True, metavar="PATH|KEY=VALUE",
+              help="A configuration file to use for every file (async-lint.toml, or a pyproject.toml), or a TOML "
+                   "`KEY = VALUE` override of one setting, e.g. --config 'default-timeout = 30' (repeatable; "
+                   "overrides win over every configuration file).")
+# --- issue 16 (configuration): --isolated, --show-settings -------------------------------------------------
+@click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
+@click.option("--show-settings", is_flag=True,
+              help="Print the settings used for the first path (a file or folder), then exit.")
+# -------------------------------------------------------------------------------------------------------------
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: CPUs).")
 @click.option("--show-traceback", is_flag=True, help="Print the traceback of internal errors (AL002).")
@@ -137,9 +147,10 @@ def cli() -> None:
               help="Lint standard input (the path `-`, or no path) as this file: its name, configuration, package.")
 def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...], extend_select: tuple[str, ...],
           exclude: tuple[str, ...], output_format: str | None, exit_zero: bool, statistics: bool,
-          config_file: Path | None, quiet: bool, jobs: int | None, show_traceback: bool, fix: bool,
+          config_file: tuple[str, ...], quiet: bool, jobs: int | None, show_traceback: bool, fix: bool,
           unsafe_fixes: bool, diff: bool, no_cache: bool, preview: bool | None, test_select: tuple[str, ...],
-          extend_test_select: tuple[str, ...], stdin_filename: Path | None) -> None:
+          extend_test_select: tuple[str, ...], stdin_filename: Path | None, isolated: bool = False,
+          show_settings: bool = False) -> None:
     """Lint PATHS (files or folders; default: the current folder; `-`: standard input)."""
     started = time.perf_counter()
     click.get_current_context().meta["async_lint.show_traceback"] = show_traceback
@@ -149,15 +160,21 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
     for target in [] if stdin else targets:
         if not target.exists() and not target.is_symlink():
             _fail(f"path does not exist: {target}")
-    if config_file is not None and not config_file.is_file():
-        _fail(f"config file does not exist: {config_file}")
+    config_path, config_values = _config_args(config_file, isolated)
     overrides = Overrides(
         select=_codes(select), ignore=_codes(ignore), extend_select=_codes(extend_select),
         exclude=list(exclude) or None, preview=preview, test_select=_codes(test_select),
         extend_test_select=_codes(extend_test_select),
     )
+    overrides.config_values, overrides.isolated = config_values, isolated
     try:
-        settings = build_settings([stdin] if stdin else targets, config_file, overrides)
+        settings = build_settings([stdin] if stdin else targets, config_path, overrides)
+        if show_settings:
+            from async_lint.hierarchy import describe
+
+            shown = stdin or targets[0]
+            click.echo(describe(settings.tree.for_path(shown) if settings.tree else settings, shown), nl=False)
+            sys.exit(0)
     except ConfigError as exc:
         _fail(str(exc))
         return
@@ -167,7 +184,7 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
         sys.exit(check_stdin(stdin, settings, output_format or "full", fix=fix, diff=diff, unsafe=unsafe_fixes,
                              exit_zero=exit_zero, quiet=quiet, statistics=statistics, show_traceback=show_traceback))
     catalog = load_catalog()
-    found = discover(targets, Path(settings.root), settings.exclude)
+    found = discover(targets, Path(settings.root), settings.exclude, tree=settings.tree)
     err = console(stderr=True)
     for note in settings.notes:
         err.print(f"[yellow]warning:[/] {escape(note)}", markup=True)
@@ -236,6 +253,20 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
                   "report them", markup=True)
         sys.exit(2)
     sys.exit(1 if findings and not exit_zero else 0)
+
+
+def _config_args(values: tuple[str, ...], isolated: bool) -> tuple[Path | None, list[dict]]:
+    """`--config` values: one configuration file at most, and `KEY = VALUE` overrides (as ruff's `--config`)."""
+    from async_lint.config_files import split_config_args
+
+    try:
+        path, inline = split_config_args(list(values))
+    except ConfigError as exc:
+        _fail(str(exc))
+        raise
+    if path is not None and isolated:
+        _fail(f"`--config {path}` cannot be used with `--isolated`, which ignores every configuration file")
+    return path, inline
 
 
 def _stdin_target(paths: tuple[Path, ...], stdin_filename: Path | None) -> Path | None:
@@ -318,7 +349,7 @@ def show_rule(code: str) -> None:
         console.print(Markdown("## Use instead"))
         console.print(Syntax(rule.good, "python", theme="ansi_dark"))
     safety = {"safe": "safe fix", "unsafe": "unsafe fix (needs --unsafe-fixes)"}.get(rule.fix_safety, "no automatic fix")
-    enabled = "always reported" if rule.family == "AL0" else "yes" if rule.default else "no"
+    enabled = "always reported" if rule.always else "yes" if rule.default else "no"
     if rule.preview:
         enabled += " (a preview rule: it runs only with `--preview` or `preview = true`)"
     console.print(Markdown(f"## Fix ({safety})\n{rule.fix}\n\nEnabled by default: {enabled}"))

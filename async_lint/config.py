@@ -8,44 +8,15 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
 from async_lint.catalog import Catalog, load_catalog
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
-
-class ConfigError(Exception):
-    """A configuration mistake; the CLI prints it and exits 2."""
-
-
-# key -> (expected type, description used in error messages)
-KNOWN_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
-    "select": (list, "a list of rule codes or prefixes"),
-    "ignore": (list, "a list of rule codes or prefixes"),
-    "extend-select": (list, "a list of rule codes or prefixes"),
-    "exclude": (list, "a list of glob patterns"),
-    "extend-exclude": (list, "a list of glob patterns"),
-    "per-file-ignores": (dict, "a table of glob = [codes]"),
-    "extend-blocking-calls": (dict, 'a table of "qualified.name" = { code = "AL10x", suggest = "..." }'),
-    "default-timeout": ((int, float), "a number of seconds"),
-    "helper-depth": (int, "a whole number"),
-    "max-file-size": ((int, float), "a number of megabytes"),
-    "preview": (bool, "true or false"),
-    "test-files": (list, "a list of glob patterns"),
-    "extend-test-files": (list, "a list of glob patterns"),
-    "test-select": (list, "a list of rule codes or prefixes"),
-    "extend-test-select": (list, "a list of rule codes or prefixes"),
-    "src": (list, "a list of folders relative to the project root"),
-    "extend-closeable-types": (list, "a list of qualified class names"),
-}
+from async_lint.config_files import (KNOWN_KEYS, ConfigError, Layers, find_config, find_root,  # noqa: F401
+                                     read_layers, read_table)
 
 # Test code, by pytest's conventions: its test modules and conftest.py, and whatever lives in a tests/ folder.
 DEFAULT_TEST_FILES = ("test_*.py", "*_test.py", "conftest.py", "tests/", "test/")
@@ -81,6 +52,11 @@ class Settings:
     extend_closeable: tuple[str, ...] = ()
     # Warnings about the configuration for the command line to print (a preview rule selected without preview).
     notes: tuple[str, ...] = field(default=(), compare=False)
+    # The configuration files (and `--config` overrides) these settings were made of, the most inherited first.
+    layers: tuple[str, ...] = field(default=(), compare=False)
+    # A run without `--config FILE` or `--isolated`: each file's settings come from its nearest configuration
+    # file (hierarchy.SettingsTree.for_path). None in the settings of one folder's files.
+    tree: Any = field(default=None, compare=False, repr=False)
 
     def catalog(self) -> Catalog:
         return load_catalog({name: dict(spec) for name, spec in self.extend_blocking}, preview=self.preview)
@@ -105,7 +81,21 @@ class Settings:
         """Enabled codes that do not run in this file: all but `test-select` in a test file, else none."""
         if self.test_select is None or not self.is_test_file(path):
             return frozenset()
-        return self.enabled - self.test_select
+        return frozenset(code for code in self.enabled - self.test_select if not code.startswith("AL0"))
+
+    def ignored_in(self, path: str) -> frozenset[str]:
+        """Enabled codes not reported in this file: its per-file-ignores, and in test files those outside
+        `test-select`."""
+        not_run = self.codes_not_run_in(path)
+        if not self.per_file_ignores:
+            return not_run
+        rel = relative_path(path, self.root)
+        codes: set[str] = set(not_run)
+        name = rel.rsplit("/", 1)[-1]
+        for pattern, ignored in self.per_file_ignores:
+            if fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(name, pattern):
+                codes |= ignored
+        return frozenset(codes)
 
 
 def relative_path(path: str, root: str | None) -> str:
@@ -150,61 +140,9 @@ class Overrides:
     test_select: list[str] | None = None
     extend_test_select: list[str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def _resolved(start: Path) -> Path:
-    try:
-        return start.resolve()
-    except (OSError, RuntimeError):  # a symlink loop (reported by the linter as AL001)
-        return start.absolute()
-
-
-def find_config(start: Path) -> Path | None:
-    """The nearest pyproject.toml with a [tool.async-lint] table, searching upward from `start`."""
-    start = _resolved(start)
-    folder = start if start.is_dir() else start.parent
-    for candidate in (folder, *folder.parents):
-        path = candidate / "pyproject.toml"
-        if path.is_file():
-            try:
-                data = tomllib.loads(path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-                raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-            if "async-lint" in data.get("tool", {}):
-                return path
-    return None
-
-
-def find_root(start: Path) -> Path:
-    """The project root: the nearest folder with pyproject.toml or .git, else `start` itself."""
-    start = _resolved(start)
-    folder = start if start.is_dir() else start.parent
-    for candidate in (folder, *folder.parents):
-        if (candidate / "pyproject.toml").is_file() or (candidate / ".git").exists():
-            return candidate
-    return folder
-
-
-def read_config(path: Path) -> dict[str, Any]:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    table = data.get("tool", {}).get("async-lint", {}) if path.name == "pyproject.toml" else data
-    if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [tool.async-lint] must be a table")
-    for key, value in table.items():
-        if key not in KNOWN_KEYS:
-            known = ", ".join(sorted(KNOWN_KEYS))
-            raise ConfigError(f"{path}: unknown key `{key}` in [tool.async-lint] (known keys: {known})")
-        expected, described = KNOWN_KEYS[key]
-        if not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
-            raise ConfigError(f"{path}: `{key}` must be {described}, not {type(value).__name__}")
-        if isinstance(value, list) and not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{path}: `{key}` must be {described} (strings)")
-    return table
+    # `--config KEY=VALUE` overrides (checked tables), applied over every configuration file, before the flags.
+    config_values: list[dict[str, Any]] = field(default_factory=list)
+    isolated: bool = False  # `--isolated`: read no configuration file
 
 
 def expand_selectors(selectors: Iterable[str], catalog: Catalog, where: str) -> set[str]:
@@ -247,25 +185,58 @@ def _validate_blocking(table: dict[str, Any], catalog: Catalog, where: str) -> t
 
 
 def build_settings(paths: list[Path], config_file: Path | None, overrides: Overrides) -> Settings:
-    catalog = load_catalog()
-    if config_file is None:
-        config_file = find_config(paths[0] if paths else Path.cwd())
-    table: dict[str, Any] = read_config(config_file) if config_file is not None else {}
-    where = str(config_file) if config_file else "configuration"
-    root = config_file.parent.resolve() if config_file is not None else find_root(paths[0] if paths else Path.cwd())
+    """The settings of a run over `paths`: those of `config_file` if given, else of the configuration file that
+    applies to the first path (or none with `overrides.isolated`). Without `config_file` each file then uses
+    the configuration file nearest to it (`Settings.tree`), as ruff does."""
+    start = paths[0] if paths else Path.cwd()
+    explicit = config_file is not None
+    if config_file is None and not overrides.isolated:
+        config_file = find_config(start)
+    root = config_file.parent.resolve() if config_file is not None else find_root(start)
+    settings = settings_from(config_file, root, overrides)
+    if explicit or overrides.isolated:
+        return settings
+    from async_lint.hierarchy import SettingsTree
 
+    return replace(settings, tree=SettingsTree(overrides, settings))
+
+
+def settings_from(config_file: Path | None, root: Path, overrides: Overrides) -> Settings:
+    """The settings of the files `config_file` (None: no file) applies to, with the command line's overrides."""
+    catalog = load_catalog()
+    layers = Layers([*(read_layers(config_file) if config_file is not None else []),
+                     *((f"--config {_inline_text(t)}", t) for t in overrides.config_values)])
+    table = layers.table
+    where = str(config_file) if config_file else "configuration"
+
+    def at(key: str) -> str:
+        return layers.named(key, where)
+
+    for file, part in layers.layers:
+        if part.get("select") == []:
+            raise ConfigError(f"{file}: `select` is empty, so no rule would run (list rule codes or prefixes, "
+                              "or remove `select` for the default rules)")
     defaults = {code for code, doc in catalog.rules.items() if doc.default}
-    # Like ruff: a `--select` on the command line starts the selection afresh, dropping the file's select,
-    # extend-select and ignore; otherwise the file's selection is the base the other flags adjust.
+    # Like ruff, the selections apply layer by layer (an extended file, the file, `--config` overrides, then the
+    # flags): a `select` starts afresh, dropping what came before; `extend-select` and `ignore` adjust it.
+    enabled = set(defaults)
+    test_select = expand_selectors(DEFAULT_TEST_SELECT, catalog, where)
+    for file, part in layers.layers:
+        if "select" in part:
+            enabled = expand_selectors(part["select"], catalog, file)
+        enabled |= expand_selectors(part.get("extend-select", []), catalog, file)
+        enabled -= expand_selectors(part.get("ignore", []), catalog, file)
+        if "test-select" in part:
+            test_select = expand_selectors(part["test-select"], catalog, file)
+        test_select |= expand_selectors(part.get("extend-test-select", []), catalog, file)
     if overrides.select is not None:
         enabled = expand_selectors(overrides.select, catalog, "--select")
-    else:
-        base = table.get("select")
-        enabled = expand_selectors(base, catalog, where) if base is not None else set(defaults)
-        enabled |= expand_selectors(table.get("extend-select", []), catalog, where)
-        enabled -= expand_selectors(table.get("ignore", []), catalog, where)
     enabled |= expand_selectors(overrides.extend_select or [], catalog, "--extend-select")
     enabled -= expand_selectors(overrides.ignore or [], catalog, "--ignore")
+    # Test files: a CLI `--test-select` starts afresh, like `--select`.
+    if overrides.test_select is not None:
+        test_select = expand_selectors(overrides.test_select, catalog, "--test-select")
+    test_select |= expand_selectors(overrides.extend_test_select or [], catalog, "--extend-test-select")
 
     preview = overrides.preview if overrides.preview is not None else table.get("preview", False)
     notes: list[str] = []
@@ -273,44 +244,39 @@ def build_settings(paths: list[Path], config_file: Path | None, overrides: Overr
         # Like ruff: without preview, preview rules do not run, whatever selects them; naming one by its exact
         # code earns a warning, since that is surely not what was meant.
         previews = {code for code in enabled if catalog.rules[code].preview}
-        named = _named_codes(overrides, table)
+        named = _named_codes(overrides, layers)
         for code in sorted(previews & named):
             notes.append(f"selection `{code}` has no effect because preview is not enabled (`--preview`, or "
                          "`preview = true` in [tool.async-lint])")
         enabled -= previews
-
-    # Test files: a CLI `--test-select` starts afresh, like `--select`.
-    if overrides.test_select is not None:
-        test_select = expand_selectors(overrides.test_select, catalog, "--test-select")
-    else:
-        test_select = expand_selectors(table.get("test-select", DEFAULT_TEST_SELECT), catalog, where)
-        test_select |= expand_selectors(table.get("extend-test-select", []), catalog, where)
-    test_select |= expand_selectors(overrides.extend_test_select or [], catalog, "--extend-test-select")
     test_files = tuple(table.get("test-files", DEFAULT_TEST_FILES)) + tuple(table.get("extend-test-files", []))
 
     per_file = []
     for pattern, codes in table.get("per-file-ignores", {}).items():
         if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
-            raise ConfigError(f'{where}: per-file-ignores."{pattern}" must be a list of rule codes')
-        per_file.append((pattern, frozenset(expand_selectors(codes, catalog, where))))
+            raise ConfigError(f'{at("per-file-ignores")}: per-file-ignores."{pattern}" must be a list of rule codes')
+        per_file.append((pattern, frozenset(expand_selectors(codes, catalog, at("per-file-ignores")))))
 
     exclude = list(overrides.exclude if overrides.exclude is not None else table.get("exclude", []))
     exclude += table.get("extend-exclude", [])
-    extend_blocking = _validate_blocking(table.get("extend-blocking-calls", {}), catalog, where)
+    extend_blocking = _validate_blocking(table.get("extend-blocking-calls", {}), catalog,
+                                         at("extend-blocking-calls"))
 
     timeout = overrides.extra.get("default_timeout", table.get("default-timeout"))
+    if timeout is not None and timeout <= 0:
+        source = "--default-timeout" if "default_timeout" in overrides.extra else at("default-timeout")
+        raise ConfigError(f"{source}: `default-timeout` must be a positive number of seconds, not {timeout:g}")
     depth = table.get("helper-depth", 4)
     if depth < 0:
-        raise ConfigError(f"{where}: `helper-depth` must be 0 or more")
+        raise ConfigError(f"{at('helper-depth')}: `helper-depth` must be 0 or more")
     src = table.get("src", [".", "src"])
-    if not all(isinstance(folder, str) for folder in src):
-        raise ConfigError(f"{where}: `src` must be a list of folders relative to the project root")
     closeable = table.get("extend-closeable-types", [])
-    if not all(isinstance(name, str) and name for name in closeable):
-        raise ConfigError(f"{where}: `extend-closeable-types` must be a list of qualified class names")
+    if not all(closeable):
+        raise ConfigError(f"{at('extend-closeable-types')}: `extend-closeable-types` must be a list of qualified "
+                          "class names")
     max_size = table.get("max-file-size", 1.0)
     if max_size <= 0:
-        raise ConfigError(f"{where}: `max-file-size` must be a positive number of megabytes")
+        raise ConfigError(f"{at('max-file-size')}: `max-file-size` must be a positive number of megabytes")
     return Settings(
         root=str(root),
         enabled=frozenset(enabled),
@@ -327,11 +293,20 @@ def build_settings(paths: list[Path], config_file: Path | None, overrides: Overr
         notes=tuple(notes),
         src=tuple(src),
         extend_closeable=tuple(closeable),
+        layers=tuple(file for file, _ in layers.layers),
     )
 
 
-def _named_codes(overrides: Overrides, table: dict[str, Any]) -> set[str]:
+def _inline_text(table: dict[str, Any]) -> str:
+    return ", ".join(f"{key} = {value!r}" for key, value in table.items())
+
+
+def _named_codes(overrides: Overrides, layers: Layers) -> set[str]:
     """Rule codes named exactly (not by a prefix) in the selections that count for this run."""
-    lists = [overrides.select] if overrides.select is not None else [table.get("select"), table.get("extend-select")]
-    lists.append(overrides.extend_select)
+    lists: list[Any] = [overrides.select, overrides.extend_select]
+    if overrides.select is None:
+        for _, part in layers.layers:
+            if "select" in part:
+                lists = [overrides.extend_select]
+            lists += [part.get("select"), part.get("extend-select")]
     return {raw.strip().upper() for values in lists if values for raw in values}

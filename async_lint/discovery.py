@@ -10,10 +10,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from async_lint.config import DEFAULT_EXCLUDES
+from async_lint.config_files import CONFIG_NAMES
 from async_lint.source import read_file
 
 if TYPE_CHECKING:
     import pathspec
+
+    from async_lint.hierarchy import SettingsTree
 
 
 @dataclass
@@ -90,14 +93,16 @@ def _lintable(entry: os.DirEntry) -> bool:
         return True  # cannot tell: the reader reports it, without blocking
 
 
-def discover(paths: list[Path], root: Path, exclude: tuple[str, ...]) -> Discovery:
+def discover(paths: list[Path], root: Path, exclude: tuple[str, ...], tree: SettingsTree | None = None
+             ) -> Discovery:
     """Files to lint, sorted and unique. Paths named explicitly are always linted; folders are walked.
-    The walk works on strings: a project of thousands of files would spend most of a cached run in pathlib."""
+    The walk works on strings: a project of thousands of files would spend most of a cached run in pathlib.
+    With per-folder configuration (`tree`), the `exclude` patterns of a folder are those of its nearest
+    configuration file, relative to that file's folder, as in ruff."""
     result = Discovery()
     seen: set[str] = set()
     found: list[str] = []
-    patterns = DEFAULT_EXCLUDES + tuple(exclude)
-    root_str = str(root)
+    base_root, base_exclude = root, exclude
 
     def add(path: str) -> None:
         key = os.path.abspath(path)
@@ -106,6 +111,13 @@ def discover(paths: list[Path], root: Path, exclude: tuple[str, ...]) -> Discove
             found.append(path)
 
     for start in paths:
+        if tree is not None and start.is_dir():
+            start_settings = tree.for_path(start)
+            root, exclude = Path(start_settings.root), start_settings.exclude
+        else:
+            root, exclude = base_root, base_exclude
+        patterns = DEFAULT_EXCLUDES + tuple(exclude)
+        root_str = str(root)
         if not start.is_dir():
             # A file named on the command line is always linted; one that is not a regular file (a FIFO, a
             # device), a broken symlink or a symlink loop is then reported (AL001), never read.
@@ -114,8 +126,10 @@ def discover(paths: list[Path], root: Path, exclude: tuple[str, ...]) -> Discove
         # Ignore files from the root down to the start folder, then those met while walking.
         specs: list[tuple[str, pathspec.PathSpec]] = []
         abs_start = start.resolve()
+        # .gitignore files count from the run's root, even above a folder with its own configuration.
+        git_root = base_root if base_root == root or base_root in root.parents else root
         for folder in reversed([abs_start, *abs_start.parents]):
-            if folder == root or root in folder.parents:
+            if folder == git_root or git_root in folder.parents:
                 spec = _gitignore_above(str(folder), _relative(str(abs_start), str(folder)) or "")
                 if spec is not None:
                     specs.append((str(folder), spec))
@@ -135,7 +149,7 @@ def discover(paths: list[Path], root: Path, exclude: tuple[str, ...]) -> Discove
                     return True
             return False
 
-        def walk(folder: str, abs_folder: str, top: bool) -> None:
+        def walk(folder: str, abs_folder: str, top: bool, excluded: _Excludes, root_str: str) -> None:
             try:
                 st = os.stat(folder)
             except OSError as exc:
@@ -150,6 +164,11 @@ def discover(paths: list[Path], root: Path, exclude: tuple[str, ...]) -> Discove
             except OSError as exc:
                 result.problems.append((Path(folder), f"cannot read folder: {exc.strerror or exc}"))
                 return
+            if tree is not None and not top and any(e.name in CONFIG_NAMES for e in entries):
+                here = tree.for_folder(abs_folder)
+                if here.root != root_str:  # this folder has its own configuration: its excludes apply below
+                    root_str = here.root
+                    excluded = _Excludes(DEFAULT_EXCLUDES + tuple(here.exclude))
             own_spec = None if top else _gitignore(folder)
             if own_spec is not None and all(base != abs_folder for base, _ in specs):
                 specs.append((abs_folder, own_spec))
@@ -166,11 +185,11 @@ def discover(paths: list[Path], root: Path, exclude: tuple[str, ...]) -> Discove
                 if excluded(rel, entry.name) or (specs and ignored(abs_path, is_dir)):
                     continue
                 if is_dir:
-                    walk(path, abs_path, False)
+                    walk(path, abs_path, False, excluded, root_str)
                 elif entry.name.endswith((".py", ".pyi")) and _lintable(entry):
                     add(path)
 
-        walk(str(start), str(abs_start), True)
+        walk(str(start), str(abs_start), True, excluded, root_str)
     found.sort(key=lambda p: p.replace(os.sep, "/"))
     result.files = [Path(p) for p in found]
     return result

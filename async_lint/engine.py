@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import fnmatch
 import re
 import sys
 import traceback
@@ -13,7 +12,7 @@ import libcst as cst
 
 from async_lint.catalog import Catalog, suppressed_by_peer
 from async_lint.checks import DEFERRED_FIXES, Rule, all_rules
-from async_lint.config import Settings, relative_path
+from async_lint.config import Settings
 from async_lint.context import FileContext
 from async_lint.finding import FileResult, Finding, Report, error_result
 from async_lint.fix.apply import source_lines
@@ -73,16 +72,7 @@ class Linter:
     def ignored_codes(self, path: str) -> frozenset[str]:
         """Enabled codes not reported in this file: its per-file-ignores, and in test files those outside
         `test-select`."""
-        not_run = self.settings.codes_not_run_in(path)
-        if not self.settings.per_file_ignores:
-            return not_run
-        rel = relative_path(path, self.settings.root)
-        codes: set[str] = set(not_run)
-        name = rel.rsplit("/", 1)[-1]
-        for pattern, ignored in self.settings.per_file_ignores:
-            if fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(name, pattern):
-                codes |= ignored
-        return frozenset(codes)
+        return self.settings.ignored_in(path)
 
     def may_trigger(self, data: bytes) -> bool:
         return self.always_parse or any(t in data for t in self.triggers)
@@ -281,6 +271,7 @@ class Linter:
                     finding.fix = None
             if suppressed:
                 result.suppressed[report.code] = result.suppressed.get(report.code, 0) + 1
+                result.silenced.append((row, report.code))  # for AL003 (unused-noqa)
             else:
                 result.findings.append(finding)
         result.findings.sort(key=Finding.sort_key)

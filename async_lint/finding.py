@@ -70,6 +70,7 @@ class FileResult:
     path: str
     findings: list[Finding] = field(default_factory=list)
     suppressed: dict[str, int] = field(default_factory=dict)  # code -> findings silenced by noqa
+    silenced: list[tuple[int, str]] = field(default_factory=list)  # (row, code) of each of them: AL003
     parsed: bool = False
     internal_errors: int = 0
     summary: "ModuleSummary | None" = None  # this module's entry in the project index

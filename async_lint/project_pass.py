@@ -182,6 +182,7 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
         r.internal_errors += placed.internal_errors
         for code, count in placed.suppressed.items():
             r.suppressed[code] = r.suppressed.get(code, 0) + count
+        r.silenced.extend(placed.silenced)
         r.findings.sort(key=lambda f: f.sort_key())
 
 

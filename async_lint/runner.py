@@ -258,7 +258,20 @@ def lint_paths(paths: list[str], settings: Settings, jobs: int | None = None,
     """Lint `paths` (in order). `overlay` holds contents that replace files on disk (fixes not yet written);
     with one, everything runs in this process and nothing is cached. `use_cache` reads and fills the result
     cache under the project root; `on_warning` hears about a cache that had to be ignored. `cache_for(salt)`
-    supplies the cache to use instead, even with an overlay (the language server keeps one in memory)."""
+    supplies the cache to use instead, even with an overlay (the language server keeps one in memory).
+    With per-folder configuration (`settings.tree`) the files of each configuration are linted together, with
+    its settings, its project index and its cache."""
+    if settings.tree is not None:
+        groups = settings.tree.group(paths)
+        if len(groups) != 1 or groups[0][0] != settings:
+            out: list[FileResult | None] = [None] * len(paths)
+            for group_settings, positions in groups:
+                for position, result in zip(positions, lint_paths(
+                        [paths[i] for i in positions], group_settings, jobs, progress, overlay, use_cache,
+                        walked, on_warning, cache_for)):
+                    out[position] = result
+            return out  # type: ignore[return-value]
+        settings = groups[0][0]
     catalog = settings.catalog()
     needs_index = catalog.needs_index(settings.enabled)
     extra = _package_files(paths, settings, walked) if needs_index else []
@@ -274,6 +287,11 @@ def lint_paths(paths: list[str], settings: Settings, jobs: int | None = None,
         results = workers.map([(p, False, False) for p in paths], progress)
         if needs_index:
             project_pass(results, workers, modules, settings)
+        if "AL003" in settings.enabled:  # unused noqa: once every finding of each file is known
+            from async_lint.noqa import unused_noqa
+
+            for result in results:
+                unused_noqa(result, workers.read, settings)
     finally:
         workers.close()
         if cache is not None:

@@ -78,7 +78,7 @@ def render_rule(rule: RuleDoc) -> list[str]:
     fix = FIX_LABELS.get(rule.fix_safety, "no automatic fix")
     out += [f"**How to fix it** ({fix}): {paragraphs(rule.fix) or '-'}", ""]
     enabled = {"always": "always reported", "on": "yes", "off": "no (enable it with `extend-select`)"}
-    base = "always" if rule.family == "AL0" else "on" if rule.default else "off"
+    base = "always" if rule.always else "on" if rule.default else "off"
     out += [f"**Enabled by default:** {enabled[base]}", ""]
     if rule.family != "AL0" and not rule.code.startswith(DEFAULT_TEST_SELECT):
         out += ["**In test files:** not run by default (opt in with `extend-test-select`).", ""]

@@ -22,9 +22,16 @@ def fix(path: Path, code: str, *extra: str):
                                     str(path)])
 
 
+def _codes_of(case: Path) -> str:
+    """The rule a case is named after, or the codes of its `# select: AL003, AL101` header."""
+    from helpers import selection_of
+
+    return ",".join(selection_of(case))
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
 def test_fix_matches_expected_output(case, tmp_path):
-    code = case.stem.split("_")[0]
+    code = _codes_of(case)
     target = tmp_path / case.name
     shutil.copy(case, target)
     fix(target, code)
@@ -34,7 +41,7 @@ def test_fix_matches_expected_output(case, tmp_path):
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
 def test_fixing_the_fixed_output_changes_nothing(case, tmp_path):
-    code = case.stem.split("_")[0]
+    code = _codes_of(case)
     expected = case.with_name(case.stem + ".fixed.py")
     target = tmp_path / case.name
     shutil.copy(expected, target)

@@ -3,8 +3,10 @@
 AL502: `await asyncio.gather(..., return_exceptions=True)` turns every failure into a value in the result list; a
 caller that discards the list, or reads it without an `isinstance` check, never sees the failures. Not reported:
 results returned or handed to another function (the receiver may check them), any `isinstance()` in the function,
-test files, and the cleanup idiom of waiting for cancelled tasks (`t.cancel()` ... `await gather(*tasks,
-return_exceptions=True)`, or the same wait in an `except`/`finally` block).
+test files, the cleanup idiom of waiting for cancelled tasks (`t.cancel()` ... `await gather(*tasks,
+return_exceptions=True)`, or the same wait in an `except`/`finally` block), draining `asyncio.all_tasks()`, and
+awaitables that all call functions of this module which catch their own exceptions (`try: ... except Exception:
+log...` as their last statement, no re-raise).
 
 AL503: a task stored in a local name or a `self._x` attribute that nothing ever reads again: it is never awaited,
 cancelled or given a done-callback, so its exception is only logged ("Task exception was never retrieved") when
@@ -67,6 +69,93 @@ def _has_isinstance(root: cst.CSTNode) -> bool:
                                                                                                   "issubclass"):
             return True
     return False
+
+
+def _bound_value(owner: Scope, name: str) -> cst.BaseExpression | None:
+    """The one value `name` is bound to in the function (`x = ...`, `x: T = ...`, `(x := ...)`), if only one."""
+    values = []
+    for node in walk(owner.node, into_nested=False):
+        if isinstance(node, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == name
+                                                for t in node.targets):
+            values.append(node.value)
+        elif isinstance(node, (cst.AnnAssign, cst.NamedExpr)) and isinstance(node.target, cst.Name) \
+                and node.target.value == name and node.value is not None:
+            values.append(node.value)
+    return values[0] if len(values) == 1 else None
+
+
+def _drains_all_tasks(call: cst.Call, owner: Scope) -> bool:
+    """`gather(*asyncio.all_tasks(), return_exceptions=True)` (also through a name bound to it): waiting for
+    whatever is left before a loop closes, whatever happened to it."""
+    for arg in call.args:
+        if arg.keyword is not None:
+            continue
+        value = arg.value
+        if isinstance(value, cst.Name):
+            value = _bound_value(owner, value.value) or value
+        if any(isinstance(n, cst.Call) and tail(dotted_name(n.func)) == "all_tasks" for n in walk(value)):
+            return True
+    return False
+
+
+def _catches_everything(func: cst.FunctionDef) -> bool:
+    """The function handles its own failures: its body ends in `try:` with an `except Exception` (or broader)
+    handler that does not re-raise, and nothing before that `try` waits (only checks and early returns)."""
+    body = list(func.body.body) if isinstance(func.body, cst.IndentedBlock) else []
+    if not body or not isinstance(body[-1], cst.Try):
+        return False
+    if any(isinstance(n, cst.Await) for stmt in body[:-1] for n in walk(stmt)):
+        return False
+    for handler in body[-1].handlers:
+        caught = handler.type
+        names = [dotted_name(e.value) for e in caught.elements] if isinstance(caught, cst.Tuple) else \
+            [dotted_name(caught) if caught is not None else "BaseException"]
+        if any(tail(n or "") in ("Exception", "BaseException") for n in names) and not any(
+                isinstance(n, cst.Raise) for n in walk(handler.body)):
+            return True
+    return False
+
+
+def _callee_def(ctx: FileContext, func: cst.BaseExpression, scope: Scope) -> cst.FunctionDef | None:
+    """The `def` of this module a call names: `helper(...)`, or `self.method(...)` of the enclosing class."""
+    bindings = None
+    if isinstance(func, cst.Name):
+        found = ctx.resolver.lookup(func.value, scope)
+        bindings = found[1] if found is not None else None
+    elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+        owner = scope.function
+        if owner is not None and func.value.value == owner.self_name and owner.class_scope is not None:
+            bindings = owner.class_scope.bindings.get(func.attr.value)
+    if bindings and len(bindings) == 1 and bindings[0][0] == "def":
+        return bindings[0][1]
+    return None
+
+
+def _all_guarded(ctx: FileContext, call: cst.Call, owner: Scope, scope: Scope) -> bool:
+    """Every awaitable of the gather is a call (or a task made from one, or one per element of a comprehension)
+    of a function of this module that catches its own exceptions: the returned list holds no failure to miss."""
+    awaitables: list[cst.BaseExpression] = []
+    for arg in call.args:
+        if arg.keyword is not None:
+            continue
+        value = arg.value
+        if arg.star == "*":
+            if isinstance(value, cst.Name):
+                value = _bound_value(owner, value.value) or value
+            if not isinstance(value, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+                return False
+            value = value.elt
+        awaitables.append(value)
+    for value in awaitables:
+        if (isinstance(value, cst.Call) and tail(dotted_name(value.func)) in ("create_task", "ensure_future")
+                and value.args):
+            value = value.args[0].value
+        if not isinstance(value, cst.Call):
+            return False
+        found = _callee_def(ctx, value.func, scope)
+        if found is None or found.asynchronous is None or not _catches_everything(found):
+            return False
+    return bool(awaitables)
 
 
 class _Uses:
@@ -163,7 +252,9 @@ class UncheckedConcurrencyErrors(Rule):
             use = facts.parent_of(awaited)
             shown = dotted_name(call.func) or "gather"
             if isinstance(use, cst.Expr):
-                if self._cleanup(ctx, awaited, owner, cancels):
+                if self._cleanup(ctx, awaited, owner, cancels) or _drains_all_tasks(call, owner):
+                    continue
+                if _all_guarded(ctx, call, owner, scope):
                     continue
                 yield Report("AL502", call,
                              f"`await {shown}(..., return_exceptions=True)` discards its results: every exception "

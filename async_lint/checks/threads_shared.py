@@ -12,7 +12,9 @@ AL803: lazy initialisation across an `await` in an `async def`: `if self.x is No
 module global / nonlocal name) whose body assigns the same target after a yield point (an `await`, `async with`,
 `async for`, in the assignment itself or before it in the body). Not reported: a check or assignment inside
 `async with <lock>` (an `asyncio.Lock`/`Semaphore`, or anything named like a lock), functions that call
-`.acquire()` on a lock, and an awaited function of this module that itself never awaits (no yield point).
+`.acquire()` on a lock, an awaited function of this module that itself never awaits (no yield point), and
+functions that run once at startup, so have no concurrent callers: named like a lifespan or startup handler
+(`lifespan`, `startup`), or handed to `lifespan=` / `on_startup=` in the module.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ _RESOURCE_WORDS = ("client", "pool", "conn", "session", "engine", "channel", "re
                    "transport", "producer", "consumer", "browser", "database", "http", "cursor")
 _DATA_VERBS = ("read", "fetch", "load", "find", "query", "lookup", "list", "count", "get", "retrieve", "search")
 _OPENING_WORDS = ("connect", "create_pool", "create_client", "create_engine", "open", "launch", "start_session")
+# Functions that run once, before the app serves: nothing else calls them while they wait.
+_STARTUP_WORDS = ("lifespan", "startup")
+_STARTUP_KEYWORDS = ("lifespan", "on_startup")
 
 
 class SharedSession(Rule):
@@ -170,6 +175,20 @@ def _shared(uses: list[tuple[set[str], bool]]) -> str | None:
     return shared[0] if shared else None
 
 
+def _startup_handlers(ctx: FileContext) -> set[str]:
+    """Names handed to `lifespan=` or `on_startup=` anywhere in the module (`FastAPI(lifespan=setup)`,
+    `Starlette(on_startup=[connect_all])`)."""
+    names: set[str] = set()
+    for call, _ in ctx.facts.calls:
+        for arg in call.args:
+            if arg.keyword is None or arg.keyword.value not in _STARTUP_KEYWORDS:
+                continue
+            values = ([e.value for e in arg.value.elements] if isinstance(arg.value, (cst.List, cst.Tuple))
+                      else [arg.value])
+            names.update(v.value for v in values if isinstance(v, cst.Name))
+    return names
+
+
 class CheckThenAct(Rule):
     codes = ("AL803",)
 
@@ -178,9 +197,12 @@ class CheckThenAct(Rule):
         quiet: dict[int, bool] = {id(node): not fscope.has_await for node, fscope in ctx.facts.functions
                                   if node.asynchronous is not None and not fscope.has_yield}
         self.quiet = quiet
+        startup = _startup_handlers(ctx)
         for node, fscope in ctx.facts.functions:
             if node.asynchronous is None or not fscope.has_await or self._acquires_lock(node, fscope):
                 continue
+            if node.name.value in startup or any(word in node.name.value.lower() for word in _STARTUP_WORDS):
+                continue  # runs once at startup: no concurrent callers
             for stmt in walk(node.body):
                 if isinstance(stmt, cst.If):
                     report = self._lazy_init(stmt, fscope, node)

@@ -154,10 +154,21 @@ def runs_once(ctx: FileContext, scope: Scope, call: cst.CSTNode | None = None) -
     function = scope.function
     if function is None:
         return False
+    if call is not None and _in_while(ctx, call, function):
+        return False  # a loop in run-once code (a poller started at start-up) starts a task on every turn
     cache = ctx.__dict__.setdefault("_fix_cache", {}).setdefault("runs-once", {})
     if _function_runs_once(ctx, function, cache, 0):
         return True
     return call is not None and _once_guarded(ctx, function, call)
+
+
+def _in_while(ctx: FileContext, node: cst.CSTNode, function: Scope) -> bool:
+    for ancestor in ctx.facts.ancestors(node):
+        if ancestor is function.node:
+            return False
+        if isinstance(ancestor, cst.While):
+            return True
+    return False
 
 
 def _function_runs_once(ctx: FileContext, function: Scope, cache: dict[int, bool], depth: int) -> bool:
@@ -225,7 +236,7 @@ def _only_returns(block: cst.BaseSuite) -> bool:
     return len(small) == 1 and isinstance(small[0], cst.Return)
 
 
-def _function_references(ctx: FileContext) -> dict[str, list[tuple[str, Scope]]]:
+def _function_references(ctx: FileContext) -> dict[str, list[tuple[str, Scope, cst.CSTNode]]]:
     """Every use of a bare or attribute name in the file's calls and assignments, by name: `call` (`f()`,
     `self.f()`), `once` (an argument of a `[[run-once-registrations]]` call), `other` (any other argument or an
     assigned value). Built once per file."""
@@ -238,9 +249,9 @@ def _function_references(ctx: FileContext) -> dict[str, list[tuple[str, Scope]]]
 
     def add(node: cst.BaseExpression, kind: str, scope: Scope) -> None:
         if isinstance(node, cst.Name):
-            refs.setdefault(node.value, []).append((kind, scope))
+            refs.setdefault(node.value, []).append((kind, scope, node))
         elif isinstance(node, cst.Attribute):
-            refs.setdefault(node.attr.value, []).append((kind, scope))
+            refs.setdefault(node.attr.value, []).append((kind, scope, node))
 
     for call, scope in ctx.facts.calls:
         add(call.func, "call", scope)
@@ -256,13 +267,14 @@ def _function_references(ctx: FileContext) -> dict[str, list[tuple[str, Scope]]]
 
 def _only_started_from_once(ctx: FileContext, function: Scope, cache: dict[int, bool], depth: int) -> bool:
     """A function of this file whose every use (by name) is a call from run-once code, or its registration as a
-    run-once callback there: it runs once too. One used nowhere in the file (a route, a callback) is not."""
+    run-once callback there, outside a `while` loop: it runs once too. One used nowhere in the file (a route, a
+    callback) is not."""
     uses = _function_references(ctx).get(function.name)
     if not uses:
         return False
-    for kind, scope in uses:
+    for kind, scope, node in uses:
         caller = scope.function
-        if kind == "other" or caller is None or caller is function:
+        if kind == "other" or caller is None or caller is function or _in_while(ctx, node, caller):
             return False
         if not _function_runs_once(ctx, caller, cache, depth + 1):
             return False

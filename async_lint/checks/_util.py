@@ -268,13 +268,25 @@ def _function_references(ctx: FileContext) -> dict[str, list[tuple[str, Scope, c
 def _only_started_from_once(ctx: FileContext, function: Scope, cache: dict[int, bool], depth: int) -> bool:
     """A function of this file whose every use (by name) is a call from run-once code, or its registration as a
     run-once callback there, outside a `while` loop: it runs once too. One used nowhere in the file (a route, a
-    callback) is not."""
+    callback) is not, nor is a public function or a public method called from outside its class (other modules
+    may call it too)."""
     uses = _function_references(ctx).get(function.name)
     if not uses:
         return False
+    parent = function.parent
+    name = function.name
+    # Other modules may call a public function or method too: only a closure, a private name, or a method
+    # called through `self` / `cls` by its own class is judged by this file's calls.
+    internal = (parent is not None and parent.kind in ("function", "lambda")) or (
+        name.startswith("_") and not name.startswith("__"))
+    owner = function.class_scope
     for kind, scope, node in uses:
         caller = scope.function
         if kind == "other" or caller is None or caller is function or _in_while(ctx, node, caller):
+            return False
+        if not internal and not (owner is not None and caller.class_scope is owner and kind == "call"
+                                 and isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name)
+                                 and node.value.value in (caller.self_name, "cls", owner.name)):
             return False
         if not _function_runs_once(ctx, caller, cache, depth + 1):
             return False

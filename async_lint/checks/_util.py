@@ -145,11 +145,152 @@ def _name_matches(name: str, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
 
 
-def runs_once(ctx: FileContext, scope: Scope) -> bool:
-    """AL202: code in a function the catalog's `[[run-once-functions]]` names (a lifespan, a startup hook, Home
-    Assistant's `async_setup*`, `__del__`): it runs once, so a task started there is not worth reporting."""
+def runs_once(ctx: FileContext, scope: Scope, call: cst.CSTNode | None = None) -> bool:
+    """AL202: code that runs once, so a task started there is not worth reporting. A function the catalog's
+    `[[run-once-functions]]` names (a lifespan, a startup hook, Home Assistant's `async_setup*`, `__del__`; or a
+    method of a class it names, `ProxyStartupEvent`); a function of this file that is only ever called from
+    run-once code or handed to a `[[run-once-registrations]]` call there (`hass.bus.async_listen_once(EVENT_STOP,
+    on_stop)`); or a `call` behind a once-guard (`if self._started: return` ... `self._started = True`)."""
     function = scope.function
-    return function is not None and _name_matches(function.name, table_names(ctx, "run-once-functions", "names"))
+    if function is None:
+        return False
+    if call is not None and _in_while(ctx, call, function):
+        return False  # a loop in run-once code (a poller started at start-up) starts a task on every turn
+    cache = ctx.__dict__.setdefault("_fix_cache", {}).setdefault("runs-once", {})
+    if _function_runs_once(ctx, function, cache, 0):
+        return True
+    return call is not None and _once_guarded(ctx, function, call)
+
+
+def _in_while(ctx: FileContext, node: cst.CSTNode, function: Scope) -> bool:
+    for ancestor in ctx.facts.ancestors(node):
+        if ancestor is function.node:
+            return False
+        if isinstance(ancestor, cst.While):
+            return True
+    return False
+
+
+def _function_runs_once(ctx: FileContext, function: Scope, cache: dict[int, bool], depth: int) -> bool:
+    known = cache.get(id(function))
+    if known is not None:
+        return known
+    cache[id(function)] = False  # a recursive function is not run-once through itself
+    names = table_names(ctx, "run-once-functions", "names")
+    classes = table_names(ctx, "run-once-functions", "classes")
+    owner = function.class_scope
+    result = (_name_matches(function.name, names)
+              or (owner is not None and _name_matches(owner.name, classes))
+              or (depth < 3 and _only_started_from_once(ctx, function, cache, depth)))
+    cache[id(function)] = result
+    return result
+
+
+def _mentions(expr: cst.CSTNode) -> set[str]:
+    return {name for node in walk(expr) if isinstance(node, (cst.Name, cst.Attribute))
+            for name in [dotted_name(node)] if name}
+
+
+def _sets_true(node: cst.CSTNode) -> set[str]:
+    """Names and attributes assigned `True` below `node` (`self._started = True`)."""
+    out = set()
+    for child in walk(node):
+        if isinstance(child, cst.Assign) and isinstance(child.value, cst.Name) and child.value.value == "True":
+            out.update(name for target in child.targets for name in [dotted_name(target.target)] if name)
+    return out
+
+
+def _once_guarded(ctx: FileContext, function: Scope, call: cst.CSTNode) -> bool:
+    """The call (in no loop) is behind a flag its function sets to `True`: inside `if not F: ... F = True`, or
+    after `if F: return` with `F = True` further on. It runs once per owner of the flag."""
+    facts = ctx.facts
+    statement = None
+    for ancestor in facts.ancestors(call):
+        if ancestor is function.node:
+            break
+        if isinstance(ancestor, (cst.For, cst.While)):
+            return False
+        if isinstance(ancestor, cst.If) and _mentions(ancestor.test) & _sets_true(ancestor.body):
+            return True
+        statement = ancestor
+    body = getattr(function.node, "body", None)
+    if statement is None or not isinstance(body, cst.IndentedBlock):
+        return False
+    flags = _sets_true(function.node)
+    for stmt in body.body:
+        if stmt is statement:
+            return False
+        if (isinstance(stmt, cst.If) and stmt.orelse is None and _only_returns(stmt.body)
+                and _mentions(stmt.test) & flags):
+            return True
+    return False
+
+
+def _only_returns(block: cst.BaseSuite) -> bool:
+    small: Any = ()
+    if isinstance(block, cst.SimpleStatementSuite):
+        small = block.body
+    elif isinstance(block, cst.IndentedBlock) and len(block.body) == 1 and isinstance(block.body[0],
+                                                                                      cst.SimpleStatementLine):
+        small = block.body[0].body
+    return len(small) == 1 and isinstance(small[0], cst.Return)
+
+
+def _function_references(ctx: FileContext) -> dict[str, list[tuple[str, Scope, cst.CSTNode]]]:
+    """Every use of a bare or attribute name in the file's calls and assignments, by name: `call` (`f()`,
+    `self.f()`), `once` (an argument of a `[[run-once-registrations]]` call), `other` (any other argument or an
+    assigned value). Built once per file."""
+    cache = ctx.__dict__.setdefault("_fix_cache", {})
+    refs = cache.get("function-references")
+    if refs is not None:
+        return refs
+    registrations = table_names(ctx, "run-once-registrations", "calls")
+    refs = {}
+
+    def add(node: cst.BaseExpression, kind: str, scope: Scope) -> None:
+        if isinstance(node, cst.Name):
+            refs.setdefault(node.value, []).append((kind, scope, node))
+        elif isinstance(node, cst.Attribute):
+            refs.setdefault(node.attr.value, []).append((kind, scope, node))
+
+    for call, scope in ctx.facts.calls:
+        add(call.func, "call", scope)
+        kind = "once" if _name_matches(tail(dotted_name(call.func)), registrations) else "other"
+        for arg in call.args:
+            add(arg.value, kind, scope)
+    for assign, scope in ctx.facts.assigns:
+        if assign.value is not None:
+            add(assign.value, "other", scope)
+    cache["function-references"] = refs
+    return refs
+
+
+def _only_started_from_once(ctx: FileContext, function: Scope, cache: dict[int, bool], depth: int) -> bool:
+    """A function of this file whose every use (by name) is a call from run-once code, or its registration as a
+    run-once callback there, outside a `while` loop: it runs once too. One used nowhere in the file (a route, a
+    callback) is not, nor is a public function or a public method called from outside its class (other modules
+    may call it too)."""
+    uses = _function_references(ctx).get(function.name)
+    if not uses:
+        return False
+    parent = function.parent
+    name = function.name
+    # Other modules may call a public function or method too: only a closure, a private name, or a method
+    # called through `self` / `cls` by its own class is judged by this file's calls.
+    internal = (parent is not None and parent.kind in ("function", "lambda")) or (
+        name.startswith("_") and not name.startswith("__"))
+    owner = function.class_scope
+    for kind, scope, node in uses:
+        caller = scope.function
+        if kind == "other" or caller is None or caller is function or _in_while(ctx, node, caller):
+            return False
+        if not internal and not (owner is not None and caller.class_scope is owner and kind == "call"
+                                 and isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name)
+                                 and node.value.value in (caller.self_name, "cls", owner.name)):
+            return False
+        if not _function_runs_once(ctx, caller, cache, depth + 1):
+            return False
+    return True
 
 
 def _lifespan_functions(ctx: FileContext) -> frozenset[str]:

@@ -207,7 +207,7 @@ class CoroutineRules(Rule):
                 continue
             name = func.attr.value if isinstance(func, cst.Attribute) else func.value
             if name in ("create_task", "ensure_future") and "AL202" in enabled:
-                if isinstance(facts.parent_of(call), cst.Expr) and not runs_once(ctx, scope):
+                if isinstance(facts.parent_of(call), cst.Expr) and not runs_once(ctx, scope, call):
                     callee = callee or ctx.callee(call, scope)
                     if callee in ("asyncio.create_task", "asyncio.ensure_future",
                                   "asyncio.AbstractEventLoop.create_task") or (callee is None and _loop_like(func)):

@@ -100,7 +100,7 @@ def write_full(console: Console, findings: list[Finding], catalog: Catalog) -> N
         where = f"{display_path(finding.path)}:{finding.row}:{finding.column}"
         fixable = ""
         if finding.fix is not None:
-            fixable = " [cyan][*][/]" if finding.fix.applicability == "safe" else " [dim][unsafe fix][/]"
+            fixable = " [cyan][*][/]" if finding.fix.applicability == "safe" else f" [dim]{escape('[unsafe fix]')}[/]"
         console.print(f"[bold]{escape(where)}:[/] [bold red]{finding.code}[/]{fixable} {escape(finding.message)}")
         lines = cache.setdefault(finding.path, _read_lines(finding.path))
         for line in _frame(finding, lines):

@@ -6,8 +6,8 @@ extend it from configuration and the documentation is generated from the same so
 
 from __future__ import annotations
 
-import re
 import hashlib
+import re
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -303,7 +303,8 @@ def build_catalog(
                 tables.setdefault(key, []).extend(value)
 
     for name, spec in (extra_blocking or {}).items():
-        blocking.add(name, ApiEntry(spec["code"], name, spec.get("why", "blocks the event loop"), spec["suggest"]))
+        why, suggest = user_blocking_texts(spec)
+        blocking.add(name, ApiEntry(spec["code"], name, why, suggest))
         digest.update(f"{name}={spec!r}".encode())
 
     # A class's own qualified name is a factory of its instances.
@@ -323,6 +324,22 @@ def build_catalog(
         tables=tables,
         digest=digest.hexdigest(),
     )
+
+
+# The reason an `extend-blocking-calls` entry without `why` gives. The message already says "blocks the event
+# loop in `f`: ", so the reason must not repeat it (it used to read "blocks the event loop: blocks the event loop").
+USER_BLOCKING_WHY = "`extend-blocking-calls` lists it as a blocking call"
+_USE = re.compile(r"^\s*use\s+", re.IGNORECASE)
+_BLOCKS = re.compile(r"^\s*(?:it\s+)?blocks\s+the\s+event\s+loop\s*[:.,;-]?\s*", re.IGNORECASE)
+
+
+def user_blocking_texts(spec: dict[str, str]) -> tuple[str, str]:
+    """(why, suggest) of a user's `extend-blocking-calls` entry, as the message composes them: "`f()` blocks the
+    event loop in `g`: {why}" and the help "use {suggest}". A `suggest` written as "use x" (the README's example)
+    loses its "use", and a `why` that only repeats "blocks the event loop" gives the default reason."""
+    suggest = _USE.sub("", spec["suggest"]).strip() or spec["suggest"].strip()
+    why = _BLOCKS.sub("", spec.get("why") or "").strip() or USER_BLOCKING_WHY
+    return why, suggest
 
 
 @lru_cache(maxsize=1)

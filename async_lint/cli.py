@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from async_lint import __version__
+from async_lint import cli_extras
 from async_lint.catalog import load_catalog
 from async_lint.cache import CACHE_DIR, clean
 from async_lint.config import ConfigError, Overrides, build_settings, find_config, find_root
@@ -145,14 +146,23 @@ def cli() -> None:
               help="Rule codes or prefixes to run in test files on top of `test-select` (default: AL2, AL7).")
 @click.option("--stdin-filename", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Lint standard input (the path `-`, or no path) as this file: its name, configuration, package.")
+@cli_extras.options
 def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...], extend_select: tuple[str, ...],
           exclude: tuple[str, ...], output_format: str | None, exit_zero: bool, statistics: bool,
           config_file: tuple[str, ...], quiet: bool, jobs: int | None, show_traceback: bool, fix: bool,
           unsafe_fixes: bool, diff: bool, no_cache: bool, preview: bool | None, test_select: tuple[str, ...],
           extend_test_select: tuple[str, ...], stdin_filename: Path | None, isolated: bool = False,
-          show_settings: bool = False) -> None:
+          show_settings: bool = False, **extra) -> None:
     """Lint PATHS (files or folders; default: the current folder; `-`: standard input)."""
     started = time.perf_counter()
+    # --- cli_extras options (--add-noqa, --show-fixes, --fix-only, --exit-non-zero-on-fix, -o, --force-exclude)
+    add_noqa, show_fixes, fix_only = extra["add_noqa"], extra["show_fixes"], extra["fix_only"]
+    non_zero_on_fix, output_file, force_exclude = extra["exit_non_zero_on_fix"], extra["output_file"], \
+        extra["force_exclude"]
+    if add_noqa and (fix or fix_only or diff):
+        _fail("--add-noqa cannot be used with --fix, --fix-only or --diff")
+    fix = fix or (fix_only and not diff)
+    # --- end of cli_extras options
     click.get_current_context().meta["async_lint.show_traceback"] = show_traceback
     _check_selectors(select=select, ignore=ignore, extend_select=extend_select)
     targets = list(paths) or [Path(".")]
@@ -178,6 +188,12 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
     except ConfigError as exc:
         _fail(str(exc))
         return
+    if stdin and force_exclude and cli_extras.is_excluded(stdin, Path(settings.root), settings.exclude):
+        if fix:  # the source goes through unchanged, as ruff does for an excluded --stdin-filename
+            sys.stdout.buffer.write(sys.stdin.buffer.read())
+        sys.exit(0)
+    if stdin and (add_noqa or output_file):
+        _fail("--add-noqa and --output-file need files, not standard input")
     if stdin:
         from async_lint.stdin import check_stdin
 
@@ -185,17 +201,27 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
                              exit_zero=exit_zero, quiet=quiet, statistics=statistics, show_traceback=show_traceback))
     catalog = load_catalog()
     found = discover(targets, Path(settings.root), settings.exclude, tree=settings.tree)
+    if force_exclude:  # exclude patterns apply to the paths named on the command line too
+        found.files = cli_extras.force_exclude(found.files, Path(settings.root), settings.exclude)
     err = console(stderr=True)
     for note in settings.notes:
         err.print(f"[yellow]warning:[/] {escape(note)}", markup=True)
     for path, problem in found.problems:
         err.print(f"[yellow]warning:[/] {path}: {problem}", markup=True)
 
-    out = console(rich_class=_output_class)
+    report_file = cli_extras.open_output(output_file) if output_file is not None else None
+    if report_file is not None:
+        click.get_current_context().call_on_close(report_file.close)
+    if report_file is not None:
+        from async_lint.console import PlainConsole
+
+        out = PlainConsole(rich_class=_output_class, file=report_file)
+    else:
+        out = console(rich_class=_output_class)
     files = [str(p) for p in found.files]
     walked = [str(t) for t in targets if t.is_dir()]
     fmt = output_format or "full"
-    show_progress = wants_progress(len(files), "statistics" if statistics else fmt, quiet)
+    show_progress = wants_progress(len(files), "statistics" if statistics else fmt, quiet or add_noqa)
     outcome = None
     run_warnings: list[str] = []  # about the run itself (an ignored cache), said once it is over
     if fix or diff:
@@ -204,7 +230,8 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
         # --diff writes nothing at all, not even the cache.
         with progress_bar(len(files), show_progress) as advance:
             outcome = run_fixes(files, settings, unsafe_fixes, jobs, use_cache=not (no_cache or diff),
-                                progress=advance, walked=walked, on_warning=run_warnings.append)
+                                progress=advance, walked=walked, on_warning=run_warnings.append,
+                                count_codes=show_fixes)
         results = outcome.results
         if diff:
             for path in sorted(outcome.fixed):
@@ -237,13 +264,23 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
             err.print(f"{changed} file{'s' * (changed != 1)} would be changed ({outcome.applied} fixes)"
                       if changed else "No fixes to apply.")
         sys.exit(2 if internal_errors else 1 if outcome.fixed else 0)
-    write_report(fmt, findings, catalog, stream=sys.stdout, console=out, statistics=statistics, suppressed=suppressed)
+    if add_noqa:
+        sys.exit(_add_noqa(findings, internal_errors, err))
+    fixed_count = outcome.applied if outcome is not None else 0
+    if fix_only:
+        _fix_only_report(out, outcome, findings, catalog, show_fixes, unsafe_fixes, quiet)
+        sys.exit(2 if internal_errors else 1 if non_zero_on_fix and fixed_count else 0)
+    write_report(fmt, findings, catalog, stream=report_file or sys.stdout, console=out, statistics=statistics,
+                 suppressed=suppressed)
+    if show_fixes and fmt in ("full", "concise") and not statistics:
+        per_file = outcome.codes if outcome is not None else cli_extras.available_fixes(findings, unsafe_fixes)
+        cli_extras.write_fix_listing(out, per_file, catalog, applied=outcome is not None)
 
     if show_traceback:
         for finding in findings:
             if finding.code == "AL002" and finding.suggestion:
                 err.print(f"{finding.path}:\n{finding.suggestion}", markup=False)
-    if not quiet and fmt in ("full", "concise") or statistics and not quiet:
+    if not quiet and fmt in ("full", "concise") or statistics and not quiet and fmt != "json":
         fixed = outcome.applied if outcome is not None else 0
         out.print(summary_line(findings, len(files), time.perf_counter() - started, fixed, unsafe_fixes))
         if sum(suppressed.values()):
@@ -252,6 +289,8 @@ def check(paths: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, .
         err.print(f"[bold red]error:[/] {internal_errors} internal error(s); rerun with --show-traceback and "
                   "report them", markup=True)
         sys.exit(2)
+    if non_zero_on_fix and fixed_count:
+        sys.exit(1)
     sys.exit(1 if findings and not exit_zero else 0)
 
 
@@ -267,6 +306,26 @@ def _config_args(values: tuple[str, ...], isolated: bool) -> tuple[Path | None, 
     if path is not None and isolated:
         _fail(f"`--config {path}` cannot be used with `--isolated`, which ignores every configuration file")
     return path, inline
+
+
+# --- cli_extras helpers
+def _add_noqa(findings: list[Finding], internal_errors: int, err) -> int:
+    """--add-noqa: write the directives, say how many on stderr (as ruff), exit 0 (2 after internal errors)."""
+    added, problems = cli_extras.add_noqa(findings)
+    for path, problem in problems:
+        err.print(f"[yellow]warning:[/] {escape(display_path(path))}: {escape(problem)}", markup=True)
+    if added:
+        err.print(f"Added {added} noqa directive{'s' * (added != 1)}.", markup=False)
+    return 2 if internal_errors else 0
+
+
+def _fix_only_report(out, outcome, findings, catalog, show_fixes: bool, unsafe: bool, quiet: bool) -> None:
+    """--fix-only: the fixes applied (and, with --show-fixes, which), not the findings that remain."""
+    if show_fixes:
+        cli_extras.write_fix_listing(out, outcome.codes, catalog, applied=True)
+    if not quiet:
+        out.print(cli_extras.fix_only_line(outcome.applied, findings, unsafe), markup=False)
+# --- end of cli_extras helpers
 
 
 def _stdin_target(paths: tuple[Path, ...], stdin_filename: Path | None) -> Path | None:

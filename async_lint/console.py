@@ -63,18 +63,22 @@ def wants_rich(stream: TextIO, environ: Any = os.environ) -> bool:
 class PlainConsole:
     """The part of rich's Console API the CLI uses (`print`), for a stream that shows no colours."""
 
-    def __init__(self, stderr: bool = False, rich_class: Callable[[], type] | None = None) -> None:
+    def __init__(self, stderr: bool = False, rich_class: Callable[[], type] | None = None,
+                 file: TextIO | None = None) -> None:
         self.stderr = stderr
         self._rich_class = rich_class
         self._rich: Any = None
+        self._file = file  # a stream of its own (`--output-file`), else stdout or stderr
 
     @property
     def file(self) -> TextIO:  # looked up on each print, as rich does (pytest and click swap sys.stdout)
+        if self._file is not None:
+            return self._file
         return sys.stderr if self.stderr else sys.stdout
 
     def _fallback(self) -> Any:
         if self._rich is None:
-            self._rich = rich_console(self.stderr, self._rich_class)
+            self._rich = rich_console(self.stderr, self._rich_class, self._file)
         return self._rich
 
     def print(self, *objects: Any, sep: str = " ", end: str = "\n", markup: bool | None = None,
@@ -89,13 +93,16 @@ class PlainConsole:
         self.file.write((text if markup is False else strip_markup(text)) + end)
 
 
-def rich_console(stderr: bool = False, rich_class: Callable[[], type] | None = None) -> Any:
+def rich_console(stderr: bool = False, rich_class: Callable[[], type] | None = None,
+                 file: TextIO | None = None) -> Any:
     if rich_class is None:
         from rich.console import Console
 
         cls: type = Console
     else:
         cls = rich_class()
+    if file is not None:  # a file of its own: plain text, no escape codes
+        return cls(file=file, highlight=False, soft_wrap=True, emoji=False, color_system=None, force_terminal=False)
     return cls(stderr=stderr, highlight=False, soft_wrap=True, emoji=False)
 
 

@@ -14,6 +14,7 @@ import os
 import stat
 import tempfile
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import libcst as cst
 
 from async_lint.config import Settings
 from async_lint.engine import FileResult
-from async_lint.finding import FixInfo
+from async_lint.finding import Finding, FixInfo
 from async_lint.fixes import apply_fixes
 from async_lint.runner import lint_paths
 from async_lint.source import Source, SourceError, decode, read_file
@@ -39,6 +40,7 @@ class FixOutcome:
     applied_to: dict[str, int] = field(default_factory=dict)  # path -> fixes applied to it
     aliases: dict[str, list[str]] = field(default_factory=dict)  # path -> other names of the same file
     before: dict[str, FileResult] = field(default_factory=dict)  # path -> its result before any fix
+    codes: dict[str, Counter] = field(default_factory=dict)  # path -> rule code -> fixes applied (--show-fixes)
 
 
 def _compiles(text: str, path: str) -> bool:
@@ -60,9 +62,25 @@ def _wanted(fix: FixInfo | None, unsafe: bool) -> bool:
     return fix is not None and (fix.applicability == "safe" or unsafe)
 
 
-def fix_round(result: FileResult, data: bytes, unsafe: bool) -> tuple[bytes | None, int, str | None]:
-    """Apply one round of fixes to one file's bytes: (new bytes or None, fixes applied, problem)."""
-    fixes = [f.fix for f in result.findings if _wanted(f.fix, unsafe)]
+def applied_codes(text: str, findings: list[Finding]) -> Counter:
+    """The rule codes of the fixes `apply_fixes` takes from `findings` (in that order) on `text`: a fix is taken
+    when it overlaps no earlier one, so fix k is taken iff the first k+1 fixes apply one more than the first k."""
+    codes: Counter = Counter()
+    before = 0
+    for k in range(len(findings)):
+        _, count = apply_fixes(text, [f.fix for f in findings[: k + 1]])
+        if count > before:
+            codes[findings[k].code] += 1
+        before = count
+    return codes
+
+
+def fix_round(result: FileResult, data: bytes, unsafe: bool, codes: Counter | None = None
+              ) -> tuple[bytes | None, int, str | None]:
+    """Apply one round of fixes to one file's bytes: (new bytes or None, fixes applied, problem). `codes`, when
+    given, counts the rule codes of the fixes applied (for `--show-fixes`)."""
+    wanted = [f for f in result.findings if _wanted(f.fix, unsafe)]
+    fixes = [f.fix for f in wanted]
     if not fixes:
         return None, 0, None
     try:
@@ -72,6 +90,10 @@ def fix_round(result: FileResult, data: bytes, unsafe: bool) -> tuple[bytes | No
     new_text, applied = apply_fixes(source.text, fixes)
     if applied == 0 or new_text == source.text:
         return None, 0, None
+    if codes is not None:
+        round_codes = applied_codes(source.text, wanted)
+    else:
+        round_codes = Counter()
     try:
         cst.parse_module(new_text)
     except cst.ParserSyntaxError:
@@ -79,13 +101,17 @@ def fix_round(result: FileResult, data: bytes, unsafe: bool) -> tuple[bytes | No
     if _compiles(source.text, result.path) and not _compiles(new_text, result.path):
         return None, 0, "a fix produced code that does not compile; the file was left unchanged (please report it)"
     try:
-        return encode(new_text, source), applied, None
+        encoded = encode(new_text, source)
     except UnicodeEncodeError:
         return None, 0, f"a fix produced text that cannot be encoded as {source.encoding}; left unchanged"
+    if codes is not None:
+        codes.update(round_codes)
+    return encoded, applied, None
 
 
 def run_fixes(paths: list[str], settings: Settings, unsafe: bool, jobs: int | None,
-              use_cache: bool = False, progress=None, walked=(), on_warning=None) -> FixOutcome:
+              use_cache: bool = False, progress=None, walked=(), on_warning=None, count_codes: bool = False
+              ) -> FixOutcome:
     results = lint_paths(paths, settings, jobs, progress=progress, use_cache=use_cache, walked=walked,
                          on_warning=on_warning)
     outcome = FixOutcome(results)
@@ -110,7 +136,8 @@ def run_fixes(paths: list[str], settings: Settings, unsafe: bool, jobs: int | No
             except OSError as exc:
                 outcome.problems.append((result.path, f"cannot read: {exc.strerror}"))
                 continue
-            new, applied, problem = fix_round(result, data, unsafe)
+            round_codes: Counter = Counter()
+            new, applied, problem = fix_round(result, data, unsafe, round_codes if count_codes else None)
             if problem:
                 outcome.problems.append((result.path, problem))
             if new is None:
@@ -118,6 +145,7 @@ def run_fixes(paths: list[str], settings: Settings, unsafe: bool, jobs: int | No
             outcome.original.setdefault(result.path, data)
             overlay[result.path] = new
             outcome.applied_to[result.path] = outcome.applied_to.get(result.path, 0) + applied
+            outcome.codes.setdefault(result.path, Counter()).update(round_codes)
             changed.append(result.path)
             for alias in outcome.aliases.get(result.path, ()):
                 overlay[alias] = new
@@ -133,6 +161,7 @@ def run_fixes(paths: list[str], settings: Settings, unsafe: bool, jobs: int | No
     outcome.fixed = {path: data for path, data in overlay.items()
                      if path not in aliases and data != outcome.original.get(path)}
     outcome.applied = sum(outcome.applied_to.get(path, 0) for path in outcome.fixed)
+    outcome.codes = {path: outcome.codes[path] for path in outcome.fixed if path in outcome.codes}
     outcome.results = results
     return outcome
 
@@ -147,6 +176,7 @@ def write_fixes(outcome: FixOutcome) -> None:
             continue
         outcome.problems.append((path, problem))
         outcome.applied -= outcome.applied_to.get(path, 0)
+        outcome.codes.pop(path, None)
         for name in (path, *outcome.aliases.get(path, ())):
             outcome.results[position[name]] = outcome.before[name]
 

@@ -24,8 +24,43 @@ if TYPE_CHECKING:  # rich's Console or console.PlainConsole: rich is imported on
 FORMATS = ("full", "concise", "json", "github", "sarif", "junit")
 # Formats read by programs: no progress bar, no summary line, nothing but the document on stdout.
 MACHINE_FORMATS = frozenset({"json", "github", "sarif", "junit"})
+# Where a rule's documentation lives when the installed package names no repository (its `Repository` project
+# URL): docs/rules.md of the repository, one heading per rule.
+REPOSITORY_URL = "https://github.com/OWNER/async-lint"
+RULES_DOC = "blob/main/docs/rules.md"
 
 
+def rule_anchor(code: str, name: str) -> str:
+    """GitHub's anchor of a rule's heading in docs/rules.md (`### AL101 blocking-sleep`): lower case, spaces to
+    dashes. scripts/gen_rule_docs.py links the table to the same anchors."""
+    return f"{code} {name}".lower().replace(" ", "-")
+
+
+_BASE: list[str] = []
+
+
+def rules_doc_url() -> str:
+    """docs/rules.md in the repository the package metadata names (`[project.urls] Repository`), else in
+    REPOSITORY_URL."""
+    if not _BASE:
+        base = REPOSITORY_URL
+        try:
+            from importlib.metadata import PackageNotFoundError, metadata
+
+            for entry in metadata("async-lint").get_all("Project-URL") or []:
+                label, _, url = entry.partition(",")
+                if label.strip().lower() in ("repository", "source", "source code") and url.strip():
+                    base = url.strip()
+                    break
+        except (ImportError, PackageNotFoundError):
+            pass
+        _BASE.append(f"{base.rstrip('/')}/{RULES_DOC}")
+    return _BASE[0]
+
+
+def rule_url(code: str, catalog: Catalog | None) -> str | None:
+    rule = catalog.rules.get(code) if catalog is not None else None
+    return f"{rules_doc_url()}#{rule_anchor(rule.code, rule.name)}" if rule is not None else None
 
 
 def _read_lines(path: str) -> list[str]:
@@ -65,7 +100,7 @@ def write_full(console: Console, findings: list[Finding], catalog: Catalog) -> N
         where = f"{display_path(finding.path)}:{finding.row}:{finding.column}"
         fixable = ""
         if finding.fix is not None:
-            fixable = " [cyan][*][/]" if finding.fix.applicability == "safe" else " [dim][unsafe fix][/]"
+            fixable = " [cyan][*][/]" if finding.fix.applicability == "safe" else f" [dim]{escape('[unsafe fix]')}[/]"
         console.print(f"[bold]{escape(where)}:[/] [bold red]{finding.code}[/]{fixable} {escape(finding.message)}")
         lines = cache.setdefault(finding.path, _read_lines(finding.path))
         for line in _frame(finding, lines):
@@ -82,7 +117,7 @@ def write_concise(console: Console, findings: list[Finding], catalog: Catalog) -
         console.print(f"{escape(where)}: [bold red]{finding.code}[/]{escape(fixable)} {escape(finding.message)}")
 
 
-def json_object(finding: Finding) -> dict:
+def json_object(finding: Finding, catalog: Catalog | None = None) -> dict:
     fix = None
     if finding.fix is not None:
         fix = {
@@ -97,20 +132,22 @@ def json_object(finding: Finding) -> dict:
                 for edit in finding.fix.edits
             ],
         }
+    rule = catalog.rules.get(finding.code) if catalog is not None else None
     return {
         "code": finding.code,
+        "name": rule.name if rule is not None else None,
         "message": finding.message,
         "filename": str(Path(finding.path).absolute()),
         "location": {"row": finding.row, "column": finding.column},
         "end_location": {"row": finding.end_row, "column": finding.end_column},
         "fix": fix,
-        "url": None,
+        "url": rule_url(finding.code, catalog),
         "noqa_row": finding.noqa_row,
     }
 
 
-def write_json(out: TextIO, findings: list[Finding]) -> None:
-    json.dump([json_object(f) for f in findings], out, indent=2, ensure_ascii=False)
+def write_json(out: TextIO, findings: list[Finding], catalog: Catalog | None = None) -> None:
+    json.dump([json_object(f, catalog) for f in findings], out, indent=2, ensure_ascii=False)
     out.write("\n")
 
 
@@ -310,10 +347,12 @@ def write_report(fmt: str, findings: list[Finding], catalog: Catalog, *, stream:
                  statistics: bool = False, suppressed: Counter | None = None) -> None:
     """The findings in output format `fmt` (or the statistics table): the machine-read formats go to `stream`, the
     text ones to `console`."""
-    if statistics:
+    if statistics and fmt == "json":
+        write_json_statistics(stream, findings, catalog)
+    elif statistics:
         write_statistics(console, findings, suppressed if suppressed is not None else Counter(), catalog)
     elif fmt == "json":
-        write_json(stream, findings)
+        write_json(stream, findings, catalog)
     elif fmt == "github":
         write_github(stream, findings)
     elif fmt == "sarif":
@@ -332,6 +371,21 @@ def write_statistics(console: Console, findings: list[Finding], suppressed: Coun
         name = catalog.rules[code].name if code in catalog.rules else ""
         extra = f"  ({suppressed[code]} suppressed)" if suppressed.get(code) else ""
         console.print(f"{counts.get(code, 0):>5}  {code}  {name}{extra}", highlight=False, markup=False)
+
+
+def statistics_rows(findings: list[Finding], catalog: Catalog) -> list[dict]:
+    """ruff's `--statistics --output-format json`: one {code, name, count, fixable, fixable_count} per rule, the
+    most frequent first. `fixable`: some finding of the rule has a safe fix (what `--fix` applies)."""
+    counts = Counter(f.code for f in findings)
+    fixable = Counter(f.code for f in findings if f.fix is not None and f.fix.applicability == "safe")
+    return [{"code": code, "name": catalog.rules[code].name if code in catalog.rules else None, "count": count,
+             "fixable": fixable[code] > 0, "fixable_count": fixable[code]}
+            for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+
+
+def write_json_statistics(out: TextIO, findings: list[Finding], catalog: Catalog) -> None:
+    json.dump(statistics_rows(findings, catalog), out, indent=2, ensure_ascii=False)
+    out.write("\n")
 
 
 Writer = Callable[[Any, list[Finding], Catalog], None]  # Any: a rich Console or a PlainConsole

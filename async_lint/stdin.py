@@ -97,7 +97,7 @@ def check_stdin(target: Path, settings: Settings, fmt: str, *, fix: bool = False
         for finding in findings:
             if finding.code == "AL002" and finding.suggestion:
                 err.print(f"{finding.path}:\n{finding.suggestion}", markup=False)
-    if not quiet and (fmt in ("full", "concise") or statistics):
+    if not quiet and (fmt in ("full", "concise") or statistics and fmt != "json"):
         out.print(summary_line(findings, 1, time.perf_counter() - started, applied, unsafe))
         if sum(result.suppressed.values()):
             out.print(f"{sum(result.suppressed.values())} suppressed by noqa.")

@@ -20,6 +20,7 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
 
 from async_lint.catalog import Catalog, RuleDoc, catalog_dir, load_catalog  # noqa: E402
 from async_lint.config import DEFAULT_TEST_SELECT  # noqa: E402
+from async_lint.reporters import rule_anchor  # noqa: E402
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -50,8 +51,14 @@ def fix_label(rule: RuleDoc) -> str:
 
 
 def anchor(rule: RuleDoc) -> str:
-    # GitHub's heading anchors: lower case, spaces to dashes, punctuation dropped.
-    return f"{rule.code} {rule.name}".lower().replace(" ", "-")
+    # GitHub's heading anchors: lower case, spaces to dashes (the JSON output's `url` links the same anchors).
+    return rule_anchor(rule.code, rule.name)
+
+
+def group(rule: RuleDoc) -> str:
+    """The heading a rule is listed under: its code's prefix (AL107 under AL1xx), not the catalog file that
+    defines it (AL107 lives in AL2-coroutines.toml, with the project index it shares with AL201)."""
+    return rule.code[:3]
 
 
 def cell(text: str) -> str:
@@ -113,8 +120,8 @@ def render(catalog: Catalog | None = None) -> str:
     out.append("")
     family = None
     for rule in rules:
-        if rule.family != family:
-            family = rule.family
+        if group(rule) != family:
+            family = group(rule)
             heading = f"{family}xx" if family else "Other rules"
             title = titles.get(family)
             out += [f"## {heading}: {title}" if title else f"## {heading}", ""]

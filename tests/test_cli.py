@@ -65,6 +65,7 @@ def test_json_output_is_ruff_shaped(project):
     assert data == [
         {
             "code": "AL101",
+            "name": "blocking-sleep",
             "message": data[0]["message"],
             "filename": str((project / "app.py").resolve()),
             "location": {"row": 4, "column": 5},
@@ -79,7 +80,7 @@ def test_json_output_is_ruff_shaped(project):
                      "end_location": {"row": 2, "column": 1}},
                 ],
             },
-            "url": None,
+            "url": "https://github.com/OWNER/async-lint/blob/main/docs/rules.md#al101-blocking-sleep",
             "noqa_row": 4,
         }
     ]

@@ -77,8 +77,8 @@ def test_hooks_file_declares_both_hooks():
     assert set(hooks) == {"async-lint", "async-lint-fix"}
     for hook in hooks.values():
         assert hook["language"] == "python" and hook["types"] == ["python"] and hook["require_serial"] is True
-    assert hooks["async-lint"]["entry"] == "async-lint check"
-    assert hooks["async-lint-fix"]["entry"] == "async-lint check --fix"
+    assert hooks["async-lint"]["entry"] == "async-lint check --force-exclude"
+    assert hooks["async-lint-fix"]["entry"] == "async-lint check --force-exclude --fix"
 
 
 @pytest.mark.slow

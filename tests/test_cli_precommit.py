@@ -12,7 +12,8 @@ import pytest
 
 from test_integrations_precommit import BLOCKING, hooks_repo, make_repo, pre_commit_home, try_repo  # noqa: F401
 
-pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="pre-commit needs git")
+pytestmark = [pytest.mark.skipif(shutil.which("git") is None, reason="pre-commit needs git"),
+              pytest.mark.slow]  # a real `pre-commit try-repo` (~1 min): .ci/run runs it
 
 PYPROJECT = "[project]\nname = 'demo'\n\n[tool.async-lint]\nextend-exclude = ['migrations/']\n"
 

@@ -13,7 +13,8 @@ from async_lint.context import FileContext
 from async_lint.finding import Report
 from async_lint.fixes import FixSpec, ImportNeed, awaited, drop_async_fix, in_generator_expression, to_thread
 from async_lint.resolve import Resolver
-from async_lint.checks.nonblocking import has_nonblocking_flag, in_run_once_guard, is_teardown_wait, serves_nothing
+from async_lint.checks.nonblocking import (before_a_raise, has_nonblocking_flag, in_run_once_guard,
+                                           is_teardown_wait, serves_nothing)
 from async_lint.walker import Scope, children, dotted_name
 
 
@@ -306,8 +307,8 @@ class BlockingCall(Rule):
             entry = blocking_entry(call, scope, ctx.resolver, catalog)
             if entry is None or entry.code not in self.enabled or serves_nothing(ctx, scope):
                 continue
-            if file_io_offloaded(call, scope, ctx):
-                continue
+            if file_io_offloaded(call, scope, ctx) or before_a_raise(call, ctx.facts):
+                continue  # the I/O is handed to a thread; cleanup on the way to a `raise` (a failure path)
             yield Report(
                 entry.code,
                 call,

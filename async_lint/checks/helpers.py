@@ -9,7 +9,7 @@ import libcst as cst
 from async_lint.checks import DEFERRED_FIXES, Rule
 from async_lint.checks._util import keyword
 from async_lint.checks.blocking import in_thread_lock_block, result_may_be_awaited
-from async_lint.checks.nonblocking import in_run_once_guard, serves_nothing
+from async_lint.checks.nonblocking import before_a_raise, in_run_once_guard, serves_nothing
 from async_lint.context import FileContext
 from async_lint.finding import Report
 from async_lint.fixes import FixSpec, ImportNeed, drop_async_fix, in_generator_expression, to_thread
@@ -58,8 +58,8 @@ class BlockingHelper(Rule):
                 continue  # a CLI command or start-up code: no deferred finding, nor a caller of a shared sink
             if _builds_raised_exception(call, ctx):
                 continue  # `raise make_error(...)`: an error path, not followed
-            if in_run_once_guard(call, ctx.facts) or _asks_not_to_block(call):
-                continue  # lazy initialisation; `helper(blocking=False)`
+            if in_run_once_guard(call, ctx.facts) or before_a_raise(call, ctx.facts) or _asks_not_to_block(call):
+                continue  # lazy initialisation; cleanup on the way to a `raise`; `helper(blocking=False)`
             shown = dotted_name(call.func) or callee
             yield Report(
                 "AL107",

@@ -77,6 +77,23 @@ def in_run_once_guard(node: cst.CSTNode, facts: Facts) -> bool:
     return False
 
 
+def before_a_raise(node: cst.CSTNode, facts: Facts) -> bool:
+    """Is the call in an `if` / `else` / `except` block that ends in `raise` (within its function)? The failure
+    path: cleanup before giving up (`except IntegrityError: remove(tmp); raise HTTPException(409)`), run rarely."""
+    child = node
+    for ancestor in facts.ancestors(node):
+        if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            return False
+        if isinstance(ancestor, cst.IndentedBlock) and ancestor.body and isinstance(
+                facts.parent_of(ancestor), (cst.If, cst.Else, cst.ExceptHandler, cst.ExceptStarHandler)):
+            last = ancestor.body[-1]
+            if (last is not child and isinstance(last, cst.SimpleStatementLine) and last.body
+                    and isinstance(last.body[-1], cst.Raise)):
+                return True
+        child = ancestor
+    return False
+
+
 def _after_yield(node: cst.CSTNode, facts: Facts) -> bool:
     """Is `node` run after a `yield` of its generator: in the `finally:` of a `try` that yields, or in a statement
     that follows one that yields (a context manager's exit)?"""

@@ -39,7 +39,10 @@ def has_nonblocking_flag(call: cst.Call, callee: str, catalog: Catalog) -> bool:
 
 
 def _guarded_name(test: cst.BaseExpression) -> str | None:
-    """`x is None` / `self._x is None` / `not self._loaded`: the name a run-once guard tests."""
+    """`x is None` / `self._x is None` / `not self._loaded`: the name a run-once guard tests; in `x is None or
+    not x.alive` (re-made when it died) the first operand's."""
+    while isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
+        test = test.left
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
         return dotted_name(test.expression)
     if (isinstance(test, cst.Comparison) and len(test.comparisons) == 1

@@ -334,7 +334,8 @@ def _is_in_process_transport(ctx: FileContext, value: cst.BaseExpression, scope:
         if not isinstance(value, cst.Name):
             return False
         found = ctx.resolver.lookup(value.value, scope)
-        assigned = [payload for kind, payload in found[1] if kind == "assign"] if found is not None else []
+        assigned = [payload if kind == "assign" else payload[1] for kind, payload in found[1]
+                    if kind == "assign" or kind == "ann" and payload[1] is not None] if found is not None else []
         if len(assigned) != 1:
             return False
         value = assigned[0]

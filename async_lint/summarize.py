@@ -6,6 +6,7 @@ import libcst as cst
 
 from async_lint.catalog import Catalog
 from async_lint.checks.blocking import blocking_entry
+from async_lint.checks.nonblocking import in_run_once_guard
 from async_lint.index import ClassSummary, FunctionSummary, ModuleSummary
 from async_lint.resolve import Resolver
 from async_lint.walker import Facts, dotted_name
@@ -104,7 +105,8 @@ def summarize(facts: Facts, resolver: Resolver, catalog: Catalog, path: str, mod
                 fn.returns_awaitable = True
             elif callee is not None and is_project(callee):
                 returned.setdefault(id(fn), []).append(callee)
-        if callee is not None and is_project(callee) and not is_awaited(call, facts):
+        if callee is not None and is_project(callee) and not is_awaited(call, facts) \
+                and not in_run_once_guard(call, facts):  # lazy initialisation runs once: not followed (AL107)
             if callee.endswith("partial"):
                 fn.may_return_callable = True
             found = calls.setdefault(id(fn), [])

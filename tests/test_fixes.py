@@ -140,7 +140,7 @@ def test_read_only_file_is_reported_not_written(tmp_path):
 
 # --------------------------------------------------------------------------------- AL301/AL303 and default-timeout
 TIMEOUTS = ("import aiohttp\nimport httpx\nimport requests\n\n"
-            "client = httpx.AsyncClient()\nsession = aiohttp.ClientSession()\nr = requests.get('u')\n")
+            "client = httpx.AsyncClient()\nsession = aiohttp.ClientSession()\ndef f(): return requests.get('u')\n")
 
 
 def _fix_titles(path: Path, codes: str, *extra: str) -> dict[str, tuple[str, str]]:

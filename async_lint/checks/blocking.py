@@ -8,11 +8,13 @@ import libcst as cst
 
 from async_lint.catalog import ApiEntry, Catalog
 from async_lint.checks import Rule
-from async_lint.checks._util import keyword as keyword_arg, not_serving, positional, walk
+from async_lint.checks._util import keyword as keyword_arg, positional, walk
 from async_lint.context import FileContext
 from async_lint.finding import Report
 from async_lint.fixes import FixSpec, ImportNeed, awaited, drop_async_fix, in_generator_expression, to_thread
 from async_lint.resolve import Resolver
+from async_lint.checks.nonblocking import (before_a_raise, has_nonblocking_flag, in_run_once_guard,
+                                           is_teardown_wait, serves_nothing)
 from async_lint.walker import Scope, children, dotted_name
 
 
@@ -104,9 +106,10 @@ def reads_pseudo_file(call: cst.Call, callee: str, scope: Scope) -> bool:
 
 
 def blocking_entry(call: cst.Call, scope: Scope, resolver: Resolver, catalog: Catalog) -> ApiEntry | None:
-    """The catalog entry of a blocking call (AL101-AL106, AL110), or None; non-blocking forms and reads of kernel
-    pseudo-files excluded. An awaited call is async whatever its receiver's annotation claims (`session:
-    Session` holding an AsyncSession). Shared by the direct checks and AL107's summaries."""
+    """The catalog entry of a blocking call (AL101-AL106, AL110), or None; non-blocking forms and flags, reads of
+    kernel pseudo-files, calls in a run-once guard (lazy initialisation) and a helper thread's join at teardown
+    excluded. An awaited call is async whatever its receiver's annotation claims (`session: Session` holding an
+    AsyncSession). Shared by the direct checks and AL107's summaries."""
     if isinstance(resolver.facts.parent_of(call), cst.Await):
         return None
     callee = resolver.callee(call.func, scope)
@@ -118,7 +121,10 @@ def blocking_entry(call: cst.Call, scope: Scope, resolver: Resolver, catalog: Ca
     form = catalog.nonblocking_forms.get(callee)
     if form is not None and is_nonblocking_form(call, *form):
         return None
-    if reads_pseudo_file(call, callee, scope):
+    if reads_pseudo_file(call, callee, scope) or has_nonblocking_flag(call, callee, catalog):
+        return None
+    facts = resolver.facts
+    if in_run_once_guard(call, facts) or is_teardown_wait(call, callee, scope, facts, catalog):
         return None
     return entry
 
@@ -299,10 +305,10 @@ class BlockingCall(Rule):
             if not scope.in_async_function:
                 continue
             entry = blocking_entry(call, scope, ctx.resolver, catalog)
-            if entry is None or entry.code not in self.enabled or not_serving(ctx, scope):
+            if entry is None or entry.code not in self.enabled or serves_nothing(ctx, scope):
                 continue
-            if file_io_offloaded(call, scope, ctx):
-                continue
+            if file_io_offloaded(call, scope, ctx) or before_a_raise(call, ctx.facts):
+                continue  # the I/O is handed to a thread; cleanup on the way to a `raise` (a failure path)
             yield Report(
                 entry.code,
                 call,
@@ -316,7 +322,7 @@ class BlockingCall(Rule):
             for item in with_node.items:
                 typed = ctx.type_of(item.item, scope)
                 entry = catalog.blocking_context.get(typed) if typed else None
-                if entry is None or entry.code not in self.enabled or not_serving(ctx, scope):
+                if entry is None or entry.code not in self.enabled or serves_nothing(ctx, scope):
                     continue
                 yield Report(
                     entry.code,

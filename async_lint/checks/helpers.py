@@ -7,8 +7,9 @@ from typing import Iterator
 import libcst as cst
 
 from async_lint.checks import DEFERRED_FIXES, Rule
-from async_lint.checks._util import not_serving
+from async_lint.checks._util import keyword
 from async_lint.checks.blocking import in_thread_lock_block, result_may_be_awaited
+from async_lint.checks.nonblocking import before_a_raise, in_run_once_guard, serves_nothing
 from async_lint.context import FileContext
 from async_lint.finding import Report
 from async_lint.fixes import FixSpec, ImportNeed, drop_async_fix, in_generator_expression, to_thread
@@ -22,6 +23,18 @@ def _builds_raised_exception(call: cst.Call, ctx: FileContext) -> bool:
             return True
         if isinstance(ancestor, (cst.BaseSmallStatement, cst.BaseCompoundStatement, cst.FunctionDef, cst.Lambda)):
             return False
+    return False
+
+
+# A helper called with one of these set to False asks for its non-blocking mode (`_file_lock(p, blocking=False)`).
+NONBLOCKING_KEYWORDS = frozenset({"blocking", "block", "wait"})
+
+
+def _asks_not_to_block(call: cst.Call) -> bool:
+    for name in NONBLOCKING_KEYWORDS:
+        arg = keyword(call, name)
+        if arg is not None and isinstance(arg.value, cst.Name) and arg.value.value == "False":
+            return True
     return False
 
 
@@ -41,10 +54,12 @@ class BlockingHelper(Rule):
                 continue
             if result_may_be_awaited(call, scope, ctx):
                 continue  # `coro = helper(); await coro`: a dispatch function that hands back a coroutine
-            if not_serving(ctx, scope):
+            if serves_nothing(ctx, scope):
                 continue  # a CLI command or start-up code: no deferred finding, nor a caller of a shared sink
             if _builds_raised_exception(call, ctx):
                 continue  # `raise make_error(...)`: an error path, not followed
+            if in_run_once_guard(call, ctx.facts) or before_a_raise(call, ctx.facts) or _asks_not_to_block(call):
+                continue  # lazy initialisation; cleanup on the way to a `raise`; `helper(blocking=False)`
             shown = dotted_name(call.func) or callee
             yield Report(
                 "AL107",

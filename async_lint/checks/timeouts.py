@@ -81,6 +81,7 @@ class HttpTimeouts(Rule):
             for method in entry.get("session-methods", ()):
                 session_methods[f"{entry['session-type']}.{method}"] = positions.get(method)
         seconds = ctx.settings.default_timeout if ctx.settings is not None else None
+        preview = ctx.settings is not None and ctx.settings.preview
 
         for call, scope in ctx.facts.calls:
             callee = ctx.callee(call, scope)
@@ -112,7 +113,8 @@ class HttpTimeouts(Rule):
             # Timeout objects with no bound at all.
             if kind in timeout_objects:
                 if "AL302" in self.enabled and _unbounded(call, timeout_objects[kind]) \
-                        and not _default_or_in_process(ctx, call):
+                        and not _default_or_in_process(ctx, call, scope) \
+                        and (preview or not _named_none(call, timeout_objects[kind])):
                     yield Report(
                         "AL302", call,
                         f"`{_shown(call, callee)}(...)` sets no bound at all: requests using it can wait forever",
@@ -144,8 +146,9 @@ class HttpTimeouts(Rule):
                             "pass `timeout=<seconds>`",
                         )
                     continue
-                if "AL303" not in self.enabled or has_star_kwargs(call):
-                    continue
+                if "AL303" not in self.enabled or has_star_kwargs(call) or scope.function is None \
+                        or sample_code_file(ctx):
+                    continue  # import-time code runs once, and a hang there is seen at start-up; sample code
                 position = None if is_function else session_methods.get(callee)
                 if position is not None and len(positional(call)) > position:
                     continue
@@ -303,9 +306,46 @@ def _example_bound(kind: str) -> str:
 _IN_PROCESS = ("ASGITransport", "WSGITransport")
 
 
-def _default_or_in_process(ctx: FileContext, call: cst.Call) -> bool:
+def sample_code_file(ctx: FileContext) -> bool:
+    """AL303: a file of sample or build code (`examples/`, `example_dags/`, `docs/`; the catalog's
+    `[[sample-code]]` paths, patterns as in `test-files`): not a service that a hang would stall."""
+    cache = ctx.__dict__.setdefault("_fix_cache", {})
+    if "sample-code-file" not in cache:
+        from async_lint.config import matches_test_pattern, relative_path
+
+        rel = relative_path(ctx.path, getattr(ctx.settings, "root", None))
+        patterns = table_names(ctx, "sample-code", "paths")
+        cache["sample-code-file"] = any(matches_test_pattern(rel, pattern) for pattern in patterns)
+    return cache["sample-code-file"]
+
+
+def _named_none(call: cst.Call, entry: dict[str, Any]) -> bool:
+    """`aiohttp.ClientTimeout(total=None)`: bounds switched off in writing, in a class whose `deliberate-none`
+    says that is how one opts out on purpose (a proxy of long-lived streams); reported in preview only.
+    `ClientTimeout()` with no argument looks like "the defaults" and stays reported."""
+    return bool(entry.get("deliberate-none")) and bool(call.args)  # `_unbounded`: every argument given is None
+
+
+def _is_in_process_transport(ctx: FileContext, value: cst.BaseExpression, scope: Scope) -> bool:
+    """`httpx.ASGITransport(app)`, or a name bound once to one (`_TRANSPORT = httpx.ASGITransport(...)`)."""
+    for _ in range(3):
+        if isinstance(value, cst.Call):
+            return (dotted_name(value.func) or "").endswith(_IN_PROCESS)
+        if not isinstance(value, cst.Name):
+            return False
+        found = ctx.resolver.lookup(value.value, scope)
+        assigned = [payload if kind == "assign" else payload[1] for kind, payload in found[1]
+                    if kind == "assign" or kind == "ann" and payload[1] is not None] if found is not None else []
+        if len(assigned) != 1:
+            return False
+        value = assigned[0]
+    return False
+
+
+def _default_or_in_process(ctx: FileContext, call: cst.Call, scope: Scope) -> bool:
     """An unbounded timeout object that waits on nothing: a parameter's default (the callers pass the real
-    timeout), or given next to an in-process transport (`transport=httpx.ASGITransport(app)`: no network)."""
+    timeout), or given next to an in-process transport (`transport=httpx.ASGITransport(app)`, directly or
+    through a name bound to one: no network)."""
     parent = ctx.facts.parent_of(call)
     if isinstance(parent, cst.Param):
         return True
@@ -317,8 +357,7 @@ def _default_or_in_process(ctx: FileContext, call: cst.Call) -> bool:
                     for e in holder.elements if isinstance(e, cst.DictElement)]
     else:
         return False
-    return any(key == "transport" and isinstance(value, cst.Call)
-               and (dotted_name(value.func) or "").endswith(_IN_PROCESS) for key, value in siblings)
+    return any(key == "transport" and _is_in_process_transport(ctx, value, scope) for key, value in siblings)
 
 
 def _unbounded(call: cst.Call, entry: dict[str, Any]) -> bool:

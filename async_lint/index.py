@@ -115,6 +115,7 @@ class FunctionSummary:
     param_uses: dict[str, str] = field(default_factory=dict)  # "value:<how>" / "pass:<callee>\0<key>"
     abstract: bool = False  # only raises NotImplementedError / @abstractmethod: the overrides do the work
     attr_calls: tuple[tuple[str, str, int], ...] = ()  # `self.<attr>.<method>()` of untyped attributes, line
+    self_calls: tuple[str, ...] = ()  # an `async def`'s unawaited `self.<method>()` calls (an async twin's body)
 
 
 @dataclass

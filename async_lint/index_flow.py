@@ -11,6 +11,11 @@ if TYPE_CHECKING:
     from async_lint.index import FunctionSummary
 
 
+def twin_names(method: str) -> tuple[str, ...]:
+    """The names an async twin of `method` may have (AL108; looked up in this order)."""
+    return (f"a{method}", f"{method}_async", f"async_{method}", f"a_{method}", f"aio_{method}")
+
+
 class FlowQueries:
     # ------------------------------------------------------------------ preview: coroutine flow, twins
     def param_use(self, callee: str, key: str, depth: int = 3) -> str | None:
@@ -47,10 +52,12 @@ class FlowQueries:
         sync = self.method(cls, method)
         if sync is None or sync.is_async or self.may_return_awaitable(sync):
             return None
-        for twin in (f"a{method}", f"{method}_async", f"async_{method}", f"a_{method}", f"aio_{method}"):
+        for twin in twin_names(method):
             found = self.method(cls, twin)
             if found is not None and found.is_async:
-                return twin
+                # a twin that runs the sync method itself (a default `async def afoo(): return self.foo()`)
+                # gains nothing over it
+                return None if method in found.self_calls else twin
         return None
 
     # ------------------------------------------------------------------ preview: objects and overrides

@@ -110,6 +110,11 @@ def summarize(facts: Facts, resolver: Resolver, catalog: Catalog, path: str, mod
         if preview:
             _arg_types(call, scope, resolver, is_project, summary)
         fn = by_scope.get(id(scope))
+        if fn is not None and fn.is_async and not is_awaited(call, facts):  # for AL108 (a preview rule)
+            func = call.func
+            if (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and scope.self_name
+                    and func.value.value == scope.self_name and len(fn.self_calls) < 20):
+                fn.self_calls = (*fn.self_calls, func.attr.value)
         if fn is None or fn.is_async:
             continue
         if id(fn) not in blocking_nodes:

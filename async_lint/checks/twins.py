@@ -11,6 +11,7 @@ from async_lint.checks._util import not_serving
 from async_lint.checks.blocking import result_may_be_awaited
 from async_lint.context import FileContext
 from async_lint.finding import Report
+from async_lint.index_flow import twin_names
 from async_lint.walker import dotted_name
 
 
@@ -32,6 +33,9 @@ class SyncTwin(Rule):
                 continue
             if result_may_be_awaited(call, scope, ctx) or not_serving(ctx, scope):
                 continue
+            method = func.attr.value
+            if scope.name in twin_names(method):
+                continue  # the twin's own body (a default `async def afoo(self): return self.foo()`)
             shown = dotted_name(func) or f"{receiver}.{func.attr.value}"
             owner = shown.rpartition(".")[0] or "obj"
             yield Report(

@@ -54,7 +54,10 @@ class FlowQueries:
             return None
         for twin in twin_names(method):
             found = self.method(cls, twin)
-            if found is not None and found.is_async:
+            # defined next to the sync method: a base's `get_ttl()` (a getter) and a subclass's
+            # `async_get_ttl()` (a Redis query) are not twins
+            if (found is not None and found.is_async
+                    and found.qualname.rpartition(".")[0] == sync.qualname.rpartition(".")[0]):
                 # a twin that runs the sync method itself (a default `async def afoo(): return self.foo()`)
                 # gains nothing over it
                 return None if method in found.self_calls else twin

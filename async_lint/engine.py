@@ -134,7 +134,8 @@ class Linter:
         if self.needs_index:
             resolver = ctx.resolver
             result.summary = summarize(facts, resolver, self.catalog, path, resolver.module_name,
-                                       resolver.is_package, self.is_project, self.sink_codes)
+                                       resolver.is_package, self.is_project, self.sink_codes,
+                                       preview=self.settings.preview)
             result.summary.shared = ctx.local_summary
         if summary_only:
             self.settle(result, facts, {})
@@ -165,7 +166,7 @@ class Linter:
         summary = result.summary
         if summary is None or not summary.pending_lines:
             return
-        missing = [call for _, call in summary.pending_lines if id(call) not in positions]
+        missing = [item[1] for item in summary.pending_lines if id(item[1]) not in positions]
         if missing:
             positions = {**positions, **spans(facts.module, missing)}
         settle_lines(summary, positions)
@@ -235,7 +236,7 @@ class Linter:
         module = facts.module
         nodes = [report.node for report in reports]
         if result.summary is not None:
-            nodes.extend(call for _, call in result.summary.pending_lines)
+            nodes.extend(item[1] for item in result.summary.pending_lines)
         for report in reports:
             if report.fix is not None:
                 nodes.extend(nodes_to_place(module, report.fix))

@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
+from async_lint.index_flow import FlowQueries
 from async_lint.paths import display_path
 
 
@@ -107,6 +109,13 @@ class FunctionSummary:
     runs_once: bool = False  # cached (`functools.cache` / `lru_cache`): its body runs once per argument set
     returned: tuple[str, ...] = ()  # project callees whose call it returns (`return self._arun(...)`)
     returns_awaitable: bool = False  # returns an asyncio awaitable on some path (`return asyncio.ensure_future(...)`)
+    # Preview (issue 13), see async_lint.flow:
+    params: tuple[str, ...] = ()  # what positional arguments fill (a bound method's receiver left out)
+    instance_method: bool = False  # its first parameter is `self`: a call through the class fills it
+    param_uses: dict[str, str] = field(default_factory=dict)  # "value:<how>" / "pass:<callee>\0<key>"
+    abstract: bool = False  # only raises NotImplementedError / @abstractmethod: the overrides do the work
+    attr_calls: tuple[tuple[str, str, int], ...] = ()  # `self.<attr>.<method>()` of untyped attributes, line
+    self_calls: tuple[str, ...] = ()  # an `async def`'s unawaited `self.<method>()` calls (an async twin's body)
 
 
 @dataclass
@@ -114,6 +123,7 @@ class ClassSummary:
     qualname: str
     bases: tuple[str, ...] = ()
     methods: tuple[str, ...] = ()
+    init_attrs: dict[str, str] = field(default_factory=dict)  # `self.<attr> = <param>` in `__init__` (preview)
 
 
 @dataclass
@@ -127,6 +137,8 @@ class ModuleSummary:
     classes: dict[str, ClassSummary] = field(default_factory=dict)
     shared: dict[str, set[str]] = field(default_factory=dict)
     awaited: set[str] = field(default_factory=set)  # short names of functions awaited here (`await x.save()`)
+    # Preview: "<project callee>\0<argument key>\0<library type>" for each typed argument (`Provider(session)`)
+    arg_types: set[str] = field(default_factory=set)
     # (function qualname, call node) whose line is still to be computed; emptied before the summary leaves
     # the worker (nodes are not data).
     pending_lines: list = field(default_factory=list, repr=False, compare=False)
@@ -157,9 +169,15 @@ class Deferred:
 
 # ---------------------------------------------------------------------------------------------------- the index
 
-class ProjectIndex:
-    def __init__(self, summaries: list[ModuleSummary], helper_depth: int = 4):
+class ProjectIndex(FlowQueries):
+    def __init__(self, summaries: list[ModuleSummary], helper_depth: int = 4,
+                 blocking_of: Callable[[str], str | None] | None = None):
         self.helper_depth = helper_depth
+        # A library call's name as the chain shows it when it blocks (catalog `[[blocking]]` of the followed
+        # codes), else None: what types the preview attribute calls (`self.session.query` of a passed Session).
+        self.blocking_of = blocking_of
+        self._arg_types: dict[str, list[tuple[str, str]]] = {}  # project callee -> (argument key, type)
+        self._subclasses: dict[str, list[str]] | None = None
         self.modules: dict[str, ModuleSummary] = {}
         self.functions: dict[str, FunctionSummary] = {}
         self.classes: dict[str, ClassSummary] = {}
@@ -180,6 +198,10 @@ class ProjectIndex:
         self._chains: dict[str, list[str] | None] = {}  # a new module can complete any chain
         for key, values in summary.shared.items():
             self._shared.setdefault(key, set()).update(values)
+        for line in summary.arg_types:
+            callee, key, typed = line.split("\0")
+            self._arg_types.setdefault(callee, []).append((key, typed))
+        self._subclasses = None
 
     def shared(self, key: str) -> set[str]:
         return self._shared.get(key, set())
@@ -272,7 +294,7 @@ class ProjectIndex:
             return None
         if fn.runs_once or self.may_return_awaitable(fn):
             return None
-        key = f"{fn.qualname}@{depth}"
+        key = f"{qualname if fn.abstract else fn.qualname}@{depth}"  # an abstract one: per class asked
         if key in self._chains:
             return self._chains[key]
         self._chains[key] = None  # cycle guard while computing
@@ -286,6 +308,10 @@ class ProjectIndex:
                 if below is not None:
                     result = [fn.qualname, *below]
                     break
+        if result is None and fn.attr_calls:
+            result = self._attr_chain(fn)
+        if result is None and fn.abstract:
+            result = self._override_chain(qualname, fn, depth, seen)
         self._chains[key] = result
         return result
 
@@ -316,6 +342,22 @@ class ProjectIndex:
                 return None
             names = [self.local_name(q) for q in chain[:-1]] + [chain[-1].removeprefix("builtins.")]
             return item.message.replace("{chain}", " → ".join(names))
+        if item.kind == "coroutine-arg":
+            # "<coroutine callee or empty>\0<project callee>\0<argument key>": the callee uses the value.
+            made, callee, key = item.target.split("\0")
+            if made and not ((fn := self.function(made)) is not None and fn.returns_coroutine):
+                return None
+            use = self.param_use(callee, key)
+            return item.message.replace("{use}", use) if use is not None else None
+        if item.kind == "sync-twin":
+            # "<class>\0<method>": the class has an `async def` twin of the sync method.
+            cls, method = item.target.split("\0")
+            twin = self.async_twin(cls, method)
+            if twin is None:
+                return None
+            if item.suggestion:
+                item.suggestion = item.suggestion.replace("{twin}", twin)
+            return item.message.replace("{twin}", twin)
         if item.kind == "blocking-sink":
             return item.message
         if item.kind == "unless-shared":

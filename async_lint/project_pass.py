@@ -42,11 +42,24 @@ def drop_fixes_of_awaited(findings: list, index: ProjectIndex) -> None:
             finding.fix = None
 
 
+def blocking_names(settings: Settings):
+    """For the index's preview attribute chains: a library call's catalog name when it blocks with a code AL107
+    follows (the selected and the default-on ones), else None."""
+    catalog = settings.catalog()
+    codes = settings.enabled | {c for c, doc in catalog.rules.items() if doc.default}
+
+    def blocking_of(callee: str) -> str | None:
+        entry = catalog.blocking.get(callee)
+        return entry.name if entry is not None and entry.code in codes else None
+
+    return blocking_of
+
+
 def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[str, str], settings: Settings
                   ) -> None:
     by_path = {r.path: i for i, r in enumerate(results)}
     summaries = {r.summary.module: r.summary for r in results if r.summary is not None}
-    index = ProjectIndex(list(summaries.values()), settings.helper_depth)
+    index = ProjectIndex(list(summaries.values()), settings.helper_depth, blocking_names(settings))
 
     def index_all(fresh_results: list[FileResult]) -> None:
         for fresh in fresh_results:
@@ -93,10 +106,44 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
     # linted, or skipped by the pre-filter), and for AL107 the modules reached by helper chains.
     attempted: set[str] = set(summaries)
     asked = {d.target for r in results for d in r.deferred if d.kind in ("coroutine", "callable")}
+    # preview: the coroutine's and the receiving function's modules; the class with a twin
+    asked |= {t for r in results for d in r.deferred if d.kind in ("coroutine-arg", "sync-twin")
+              for t in d.target.split("\0")[:2] if "." in t}
     wanted_modules = {m: modules[m] for t in asked if (m := _module_of(t, modules)) and m not in attempted}
     if wanted_modules:
         index_all(workers.map([(path, True, True) for path in wanted_modules.values()]))
         attempted.update(wanted_modules)
+    named_words: set[str] = set()
+
+    def parse_naming(classes: list[str]) -> None:
+        """Preview: parse the files not parsed yet whose bytes name one of these classes (by its last name)."""
+        words = {c.rsplit(".", 1)[-1] for c in classes} - named_words
+        if not words:
+            return
+        named_words.update(words)
+        pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(words)) + rb")\b")
+        unparsed = [r.path for r in results if r.summary is None]
+        unparsed += [path for path, name in extra.items() if name not in attempted and name not in summaries]
+        wanted_files = []
+        for path in unparsed:
+            try:
+                if pattern.search(workers.read(path)):
+                    wanted_files.append(path)
+            except OSError:
+                continue
+        fresh = workers.map([(path, True, True) for path in wanted_files])
+        index_all(fresh)
+        attempted.update(f.summary.module for f in fresh if f.summary is not None)
+
+    def overrides_of(target: str, fn) -> set[str]:
+        """An abstract method's overrides below the class asked about; the files that name the class (or its
+        subclasses) are parsed first, as a subclass must name its base."""
+        owner = index.resolve_class(target.rpartition(".")[0]) or fn.qualname.rpartition(".")[0]
+        for _ in range(3):
+            parse_naming([owner, *index.subclasses(owner)])
+        method = fn.qualname.rpartition(".")[2]
+        return {f"{c}.{method}" for c in index.subclasses(owner)}
+
     def follow_helpers(frontier: set[str]) -> None:
         """Parse the modules that AL107 helper chains starting at `frontier` pass through."""
         seen: set[str] = set()
@@ -109,6 +156,11 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
                 if fn is not None:
                     if not fn.is_async and not fn.runs_once:  # what it returns tells a dispatch function
                         next_frontier.update(fn.calls if fn.blocking is None else fn.returned)
+                    if fn.abstract and not fn.is_async:  # preview: the overrides, in files naming the class
+                        next_frontier.update(overrides_of(target, fn))
+                    if fn.attr_calls:  # preview: what the constructor's callers pass, in files naming the class
+                        owner = fn.qualname.rpartition(".")[0]
+                        parse_naming([owner, *index.subclasses(owner)])
                     continue
                 module = _module_of(target, modules)
                 if module is not None and module not in attempted:

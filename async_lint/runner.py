@@ -16,7 +16,7 @@ from async_lint.config import Settings
 from async_lint.discovery import discover
 from async_lint.finding import FileResult, error_result
 from async_lint.index import ProjectIndex, module_name_for, package_root
-from async_lint.project_pass import confirmed_of, project_pass
+from async_lint.project_pass import blocking_names, confirmed_of, project_pass
 from async_lint.source import read_file
 
 if TYPE_CHECKING:
@@ -308,7 +308,8 @@ def lint_single(linter: "Linter", path: str, data: bytes) -> FileResult:
     try:
         result = linter.lint_bytes(path, data)
         if result.summary is not None and result.deferred:
-            confirmed = confirmed_of(result, ProjectIndex([result.summary], linter.settings.helper_depth))
+            confirmed = confirmed_of(result, ProjectIndex([result.summary], linter.settings.helper_depth,
+                                                          blocking_names(linter.settings)))
             if confirmed:
                 result.findings.extend(linter.place_confirmed(path, confirmed).findings)
                 result.findings.sort(key=lambda f: f.sort_key())

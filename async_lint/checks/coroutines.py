@@ -14,6 +14,7 @@ from async_lint.checks import DEFERRED_FIXES, Rule
 from async_lint.checks._util import positional, runs_once
 from async_lint.context import FileContext
 from async_lint.finding import Report
+from async_lint.flow import CONSUMER_METHODS, call_arg_key
 from async_lint.fixes import FixSpec, ImportNeed, awaited, in_generator_expression, spread_call
 from async_lint.walker import Facts, Scope, child_list, dotted_name
 
@@ -81,9 +82,13 @@ class CoroutineMisuse:
         self.ctx = ctx
         self.facts = ctx.facts
         self.consumers = ctx.catalog.pattern_table("coroutine-consumers")
+        # Preview: a coroutine handed to a project function, (callee, argument key) for the index to judge.
+        self.preview = bool(ctx.settings is not None and ctx.settings.preview)
+        self.handoff: tuple[str, str] | None = None
         self._orders: dict[int, tuple[list[cst.CSTNode], dict[int, int]]] = {}
 
     def role(self, call: cst.Call, scope: Scope) -> str | None:
+        self.handoff = None
         facts = self.facts
         parent = facts.parent_of(call)
         if isinstance(parent, cst.Await):
@@ -128,7 +133,25 @@ class CoroutineMisuse:
                 callee = self.ctx.resolver.callee(call.func, scope)
                 if callee in _VALUE_USERS:
                     return f"it is passed to `{callee.removeprefix('builtins.')}()` before being awaited"
+                if self.preview and callee is not None:
+                    return self._handoff(parent, call, callee, scope)
         return None
+
+    def _handoff(self, arg: cst.Arg, call: cst.Call, callee: str, scope: Scope) -> str | None:
+        """Preview: a coroutine passed to a project function; the index says whether that function uses it as a
+        value (`{use}` in the message) or may await it. asyncio's consumers and library callees stay quiet."""
+        resolver = self.ctx.resolver
+        func = call.func
+        tail = func.attr.value if isinstance(func, cst.Attribute) else None
+        if (resolver.project_lookup is None or not resolver.project_lookup(callee)
+                or self.consumers.get(callee) is not None or tail in CONSUMER_METHODS):
+            return None
+        static = isinstance(func, cst.Attribute) and resolver.qualify(func.value, scope) is not None
+        key = call_arg_key(arg, call, static)
+        if key is None:
+            return None
+        self.handoff = (callee, key)
+        return f"it is passed to `{dotted_name(func) or callee}()`, where {{use}}"
 
     def _order(self, scope: Scope) -> tuple[list[cst.CSTNode], dict[int, int]]:
         """The function's statements-and-names in source order (nested functions left out), and each
@@ -198,7 +221,14 @@ class CoroutineRules(Rule):
                     message = f"`{shown}()` returns a coroutine that is never awaited: {role}"
                     suggestion = "add `await`" if scope.in_async_function else (
                         "await it from an `async def`, or run it with `asyncio.run()`")
-                    if callee is not None and coroutines.get(callee) is not None:
+                    handoff = misuse.handoff
+                    if handoff is not None and callee is not None:
+                        made = "" if coroutines.get(callee) is not None else callee
+                        if made == "" or (project is not None and project(callee)):
+                            yield Report("AL201", call, message, suggestion,
+                                         defer=("coroutine-arg", f"{made}\0{handoff[0]}\0{handoff[1]}"),
+                                         deferred_fix="await")
+                    elif callee is not None and coroutines.get(callee) is not None:
                         yield Report("AL201", call, message, suggestion, fix=await_fix(call, scope, ctx))
                     elif callee is not None and project is not None and project(callee):
                         yield Report("AL201", call, message, suggestion, defer=("coroutine", callee),

@@ -23,7 +23,7 @@ import libcst as cst
 from async_lint.config import Settings
 from async_lint.engine import FileResult
 from async_lint.finding import Finding, FixInfo
-from async_lint.fixes import apply_fixes
+from async_lint.fix.apply import apply_fixes
 from async_lint.runner import lint_paths
 from async_lint.source import Source, SourceError, decode, read_file
 

@@ -214,6 +214,15 @@ def test_fetch_lint_report_show_and_label_on_a_fake_corpus(tmp_path, monkeypatch
     assert "AL101        1     0      0      1    100.0%" in out
     assert "stale (package linted, no such finding now): 1" in out
     assert "unlabelled findings: 1 (AL101 1)" in out and "app/1.0/app/tests/test_api.py:5 AL101" in out
+    # Precision over a seeded sample: a sample of 1 holds either the labelled finding or the unlabelled one.
+    picked = triage.sample(triage.load_results(root / "findings.json")[2], 3, 1)[0]
+    assert corpus.main(["report", "--labels", str(labels), "--sample", "1", "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "over a seeded sample of 1 current findings (seed 3)" in out
+    if picked.path == "app/api.py":
+        assert "AL101        1     0      0      1    100.0%" in out and "unlabelled findings: 0" in out
+    else:
+        assert "AL101        1" not in out and "unlabelled findings: 1 (AL101 1)" in out
 
     assert corpus.main(["show", "--labels", str(labels), "-C", "1", "app/1.0/app/api.py:5 AL101 pasted"]) == 0
     out = capsys.readouterr().out

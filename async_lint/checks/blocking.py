@@ -11,7 +11,9 @@ from async_lint.checks import Rule
 from async_lint.checks._util import keyword as keyword_arg, positional, walk
 from async_lint.context import FileContext
 from async_lint.finding import Report
-from async_lint.fixes import FixSpec, ImportNeed, awaited, drop_async_fix, in_generator_expression, to_thread
+from async_lint.fix.nodes import awaited, in_generator_expression, to_thread
+from async_lint.fix.shared import drop_async_fix
+from async_lint.fix.spec import FixSpec, ImportNeed
 from async_lint.resolve import Resolver
 from async_lint.checks.nonblocking import (before_a_raise, has_nonblocking_flag, in_run_once_guard,
                                            is_teardown_wait, serves_nothing)

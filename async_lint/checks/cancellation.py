@@ -23,7 +23,7 @@ from async_lint.checks import Rule
 from async_lint.checks._util import NESTED_SCOPES, handler_type_names, table_names, walk
 from async_lint.context import FileContext
 from async_lint.finding import Report
-from async_lint.fixes import awaited_names as awaited_names_in_file
+from async_lint.fix.shared import awaited_names as awaited_names_in_file
 from async_lint.walker import dotted_name
 
 

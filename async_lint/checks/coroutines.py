@@ -15,7 +15,8 @@ from async_lint.checks._util import positional, runs_once
 from async_lint.context import FileContext
 from async_lint.finding import Report
 from async_lint.flow import CONSUMER_METHODS, call_arg_key
-from async_lint.fixes import FixSpec, ImportNeed, awaited, in_generator_expression, spread_call
+from async_lint.fix.nodes import awaited, in_generator_expression, spread_call
+from async_lint.fix.spec import FixSpec, ImportNeed
 from async_lint.walker import Facts, Scope, child_list, dotted_name
 
 _CONDITION_PARENTS = (cst.If, cst.While, cst.IfExp, cst.Assert)

@@ -12,7 +12,9 @@ from async_lint.checks.blocking import in_thread_lock_block, result_may_be_await
 from async_lint.checks.nonblocking import before_a_raise, in_run_once_guard, serves_nothing
 from async_lint.context import FileContext
 from async_lint.finding import Report
-from async_lint.fixes import FixSpec, ImportNeed, drop_async_fix, in_generator_expression, to_thread
+from async_lint.fix.nodes import in_generator_expression, to_thread
+from async_lint.fix.shared import drop_async_fix
+from async_lint.fix.spec import FixSpec, ImportNeed
 from async_lint.walker import Scope, dotted_name
 
 

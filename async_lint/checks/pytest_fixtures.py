@@ -28,7 +28,8 @@ from async_lint.checks._util import has_star_kwargs, imports_module, keyword, po
 from async_lint.checks.testing import runs_every_async_test
 from async_lint.context import FileContext
 from async_lint.finding import Report
-from async_lint.fixes import FixSpec, add_keyword, local_name, spelled
+from async_lint.fix.nodes import add_keyword, local_name, spelled
+from async_lint.fix.spec import FixSpec
 from async_lint.walker import Scope, dotted_name
 
 ASYNC_CLIENT_FIXTURES_KEY = "httpx-async-client-fixtures"  # fixtures that return/yield an httpx.AsyncClient

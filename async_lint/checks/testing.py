@@ -22,7 +22,9 @@ from async_lint.checks import Rule
 from async_lint.checks._util import keyword, strip_call, table, table_names, qualified
 from async_lint.context import FileContext
 from async_lint.finding import Report
-from async_lint.fixes import FixSpec, ImportNeed, indentation, local_name, name_taken, spelled
+from async_lint.fix.nodes import local_name, name_taken, spelled
+from async_lint.fix.place import indentation
+from async_lint.fix.spec import FixSpec, ImportNeed
 from async_lint.walker import Scope, dotted_name
 
 if sys.version_info >= (3, 11):

@@ -26,7 +26,8 @@ from async_lint.checks._util import imports_module, is_path_operation, keyword, 
 from async_lint.checks.coroutines import _loop_like
 from async_lint.context import FileContext
 from async_lint.finding import Report
-from async_lint.fixes import FixSpec, spelled
+from async_lint.fix.nodes import spelled
+from async_lint.fix.spec import FixSpec
 from async_lint.walker import Scope, dotted_name
 
 LOOP = "asyncio.AbstractEventLoop"

@@ -16,7 +16,8 @@ from async_lint.checks import Rule
 from async_lint.checks._util import has_star_kwargs, is_none, keyword, positional, table, table_names, tail
 from async_lint.context import FileContext
 from async_lint.finding import Report
-from async_lint.fixes import FixSpec, add_keyword, spelled
+from async_lint.fix.nodes import add_keyword, spelled
+from async_lint.fix.spec import FixSpec
 from async_lint.walker import Scope, dotted_name
 
 FALLBACK_REQUESTS_TIMEOUT = 10.0  # AL303's fix when no default-timeout is configured

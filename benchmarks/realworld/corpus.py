@@ -294,6 +294,12 @@ def cmd_report(args) -> int:
     meta, packages, findings = results(args)
     report = triage.match_labels(triage.load_labels(Path(args.labels)), packages, findings)
     print(f"findings of {meta.get('async_lint')} from {meta.get('created')}, args: {' '.join(meta.get('args', []))}")
+    if args.sample:  # precision over a seeded sample of the current findings (the acceptance figure)
+        chosen = {f.key for f in triage.sample(findings, 7 if args.seed is None else args.seed, args.sample)}
+        report.matched = [label for label in report.matched if label.key in chosen]
+        report.unlabelled = [f for f in report.unlabelled if f.key in chosen]
+        print(f"over a seeded sample of {len(chosen)} current findings (seed {7 if args.seed is None else args.seed}); "
+              "the stale count is over all labels")
     print("\n".join(triage.report_lines(report, args.limit, args.seed, args.stale)))
     return 0
 
@@ -365,6 +371,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=20, help="unlabelled findings to list (default 20)")
     p.add_argument("--seed", type=int, help="list a seeded sample of the unlabelled findings instead of the first")
     p.add_argument("--stale", action="store_true", help="list the stale labels")
+    p.add_argument("--sample", type=int, default=0, metavar="K",
+                   help="precision over K current findings chosen by --seed (default 7), as `sample` chooses them")
     p = command("show", "print the code around a finding", labels=True)
     p.add_argument("location", help="package/version/path:line (a whole sample line may be pasted)")
     p.add_argument("-C", "--context", type=int, default=15)

@@ -10,7 +10,8 @@ from async_lint.checks import Rule
 from async_lint.checks._util import imports_module, is_path_operation, keyword, positional, table, table_names, tail, walk
 from async_lint.context import FileContext
 from async_lint.finding import Report
-from async_lint.fixes import FixSpec, ImportNeed, local_name, name_taken, remove_arg
+from async_lint.fix.nodes import local_name, name_taken, remove_arg
+from async_lint.fix.spec import FixSpec, ImportNeed
 from async_lint.walker import dotted_name
 
 DEPENDENCIES_KEY = "fastapi-dependencies"  # names of functions used in Depends(...) / Security(...)

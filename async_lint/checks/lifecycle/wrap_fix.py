@@ -8,7 +8,7 @@ import libcst as cst
 
 from async_lint.checks._util import NESTED_SCOPES, walk
 from async_lint.context import FileContext
-from async_lint.fixes import FixSpec
+from async_lint.fix.spec import FixSpec
 from async_lint.walker import Scope
 
 if TYPE_CHECKING:

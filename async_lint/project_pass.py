@@ -124,13 +124,7 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
         pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(words)) + rb")\b")
         unparsed = [r.path for r in results if r.summary is None]
         unparsed += [path for path, name in extra.items() if name not in attempted and name not in summaries]
-        wanted_files = []
-        for path in unparsed:
-            try:
-                if pattern.search(workers.read(path)):
-                    wanted_files.append(path)
-            except OSError:
-                continue
+        wanted_files = _mentioning(workers, unparsed, pattern)
         fresh = workers.map([(path, True, True) for path in wanted_files])
         index_all(fresh)
         attempted.update(f.summary.module for f in fresh if f.summary is not None)
@@ -194,13 +188,7 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
         unparsed = [r.path for r in results if r.summary is None and r.path not in searched]
         unparsed += [path for path, name in extra.items()
                      if name not in attempted and name not in summaries and path not in searched]
-        wanted_files = []
-        for path in unparsed:
-            try:
-                if pattern.search(workers.read(path)):
-                    wanted_files.append(path)
-            except OSError:
-                continue
+        wanted_files = _mentioning(workers, unparsed, pattern)
         searched.update(wanted_files)
         index_all(workers.map([(path, True, True) for path in wanted_files]))
 
@@ -255,3 +243,15 @@ def _dropped(conditions: list[tuple[bool, str, str]], index: ProjectIndex) -> bo
 def _would_confirm(conditions: list[tuple[bool, str, str]], index: ProjectIndex) -> bool:
     """Would the index confirm the finding now: every fact it needs published, none that drops it?"""
     return all((value in index.shared(key)) == required for required, key, value in conditions)
+
+
+def _mentioning(workers, paths: list, pattern: re.Pattern) -> list:
+    """The paths whose bytes match `pattern` (files that name a class the pass follows); unreadable ones skipped."""
+    found = []
+    for path in paths:
+        try:
+            if pattern.search(workers.read(path)):
+                found.append(path)
+        except OSError:
+            continue
+    return found

@@ -306,15 +306,21 @@ def _lifespan_functions(ctx: FileContext) -> frozenset[str]:
     return cache["lifespan-names"]
 
 
-def _not_serving_file(ctx: FileContext) -> bool:
+def file_in_table_paths(ctx: FileContext, table: str) -> bool:
+    """Does this file match one of the `paths` of catalog table `table` (patterns as in `test-files`)? Cached
+    per file."""
     cache = ctx.__dict__.setdefault("_fix_cache", {})
-    if "not-serving-file" not in cache:
+    key = f"{table}-file"
+    if key not in cache:
         from async_lint.config import matches_test_pattern, relative_path
 
         rel = relative_path(ctx.path, getattr(ctx.settings, "root", None))
-        patterns = table_names(ctx, "not-serving", "paths")
-        cache["not-serving-file"] = any(matches_test_pattern(rel, pattern) for pattern in patterns)
-    return cache["not-serving-file"]
+        cache[key] = any(matches_test_pattern(rel, pattern) for pattern in table_names(ctx, table, "paths"))
+    return cache[key]
+
+
+def _not_serving_file(ctx: FileContext) -> bool:
+    return file_in_table_paths(ctx, "not-serving")
 
 
 def not_serving(ctx: FileContext, scope: Scope) -> bool:

@@ -13,7 +13,8 @@ from typing import Any, Iterator
 import libcst as cst
 
 from async_lint.checks import Rule
-from async_lint.checks._util import has_star_kwargs, is_none, keyword, positional, table, table_names, tail
+from async_lint.checks._util import (file_in_table_paths, has_star_kwargs, is_none, keyword, positional, table,
+                                     table_names, tail)
 from async_lint.context import FileContext
 from async_lint.finding import Report
 from async_lint.fix.nodes import add_keyword, spelled
@@ -310,14 +311,7 @@ _IN_PROCESS = ("ASGITransport", "WSGITransport")
 def sample_code_file(ctx: FileContext) -> bool:
     """AL303: a file of sample or build code (`examples/`, `example_dags/`, `docs/`; the catalog's
     `[[sample-code]]` paths, patterns as in `test-files`): not a service that a hang would stall."""
-    cache = ctx.__dict__.setdefault("_fix_cache", {})
-    if "sample-code-file" not in cache:
-        from async_lint.config import matches_test_pattern, relative_path
-
-        rel = relative_path(ctx.path, getattr(ctx.settings, "root", None))
-        patterns = table_names(ctx, "sample-code", "paths")
-        cache["sample-code-file"] = any(matches_test_pattern(rel, pattern) for pattern in patterns)
-    return cache["sample-code-file"]
+    return file_in_table_paths(ctx, "sample-code")
 
 
 def _named_none(call: cst.Call, entry: dict[str, Any]) -> bool:

@@ -19,7 +19,8 @@ from async_lint.config_files import (KNOWN_KEYS, ConfigError, Layers, find_confi
                                      read_layers, read_table)
 
 # Test code, by pytest's conventions: its test modules and conftest.py, and whatever lives in a tests/ folder.
-DEFAULT_TEST_FILES = ("test_*.py", "*_test.py", "conftest.py", "tests/", "test/")
+# `testing/`: the test-support package a library ships (pytest plugins, simulated clients, fixtures).
+DEFAULT_TEST_FILES = ("test_*.py", "*_test.py", "conftest.py", "tests/", "test/", "testing/")
 # What runs in test code by default: a coroutine a test never awaits asserts nothing (AL2xx), and the AL7xx rules
 # are about tests. Blocking calls, timeouts, lifecycle and cancellation in tests are opt-in (extend-test-select).
 DEFAULT_TEST_SELECT = ("AL2", "AL7")

@@ -156,7 +156,8 @@ class Linter:
                 if report.defer is not None and report.code in self.settings.enabled and report.code not in ignored:
                     kind, target = report.defer
                     result.deferred.append(Deferred(kind, target, report.code, report.message, report.suggestion,
-                                                    locators[id(report.node)], report.deferred_fix))
+                                                    locators[id(report.node)], report.deferred_fix,
+                                                    report.unless_cli_only))
         positions = self.place(result, facts, source.text, immediate) if immediate else {}
         self.settle(result, facts, positions)
         return result
@@ -264,6 +265,7 @@ class Linter:
                 end_column + 1,
                 suggestion=report.suggestion,
                 noqa_row=row,
+                unless_cli_only=report.unless_cli_only,
             )
             if report.fix is not None:
                 try:

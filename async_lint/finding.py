@@ -23,6 +23,8 @@ class Report:
     # (kind, target): the finding stands only if the project index confirms it, see async_lint.index.Deferred
     defer: tuple[str, str] | None = None
     deferred_fix: str | None = None  # for deferred reports: the name of a fix builder in checks.DEFERRED_FIXES
+    # AL101-AL107: dropped by the project pass when only code that serves nothing awaits this function
+    unless_cli_only: str | None = None
 
 
 @dataclass
@@ -58,6 +60,9 @@ class Finding:
     fix: FixInfo | None = None
     noqa_row: int | None = None
     show_frame: bool = True
+    # AL101-AL107: the enclosing `async def`'s name; the project pass drops the finding when only code that
+    # serves nothing (CLI commands, start-up code) awaits it (async_lint/checks/callers.py)
+    unless_cli_only: str | None = None
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.row, self.column, self.code)

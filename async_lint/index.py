@@ -165,6 +165,7 @@ class Deferred:
     suggestion: str | None
     locator: int  # the reported call's index in the walker's `facts.calls` of this file
     fix: str | None = None  # name of the fix builder in checks.DEFERRED_FIXES, rebuilt when placed
+    unless_cli_only: str | None = None  # see Finding.unless_cli_only
 
 
 # ---------------------------------------------------------------------------------------------------- the index

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from async_lint.config import Settings
 from async_lint.finding import FileResult
-from async_lint.index import ProjectIndex
+from async_lint.index import ProjectIndex, package_root
+from async_lint.serving import KEY as AWAITED_BY, cli_only_names
 from async_lint.shared_sinks import collapse_shared_sinks, count_sink_sites
 
 if TYPE_CHECKING:
@@ -201,6 +202,7 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
     words |= {f.fix.unless_awaited for r in results for f in r.findings
               if f.fix is not None and f.fix.unless_awaited and f.fix.unless_awaited not in index.awaited}
     search(words)
+    _drop_cli_only(results, counted, summaries, search, settings.source_roots)
 
     # 2: confirm the deferred findings; only files with confirmed ones are read again, to place them.
     confirmed_by_path: dict[str, list] = {}
@@ -224,6 +226,34 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
             r.suppressed[code] = r.suppressed.get(code, 0) + count
         r.silenced.extend(placed.silenced)
         r.findings.sort(key=lambda f: f.sort_key())
+
+
+def _drop_cli_only(results: list[FileResult], counted: list[FileResult], summaries: dict, search,
+                   source_roots: tuple[str, ...]) -> None:
+    """1b-5: AL101-AL107 in an `async def` that only code serving nothing awaits (checks/callers.py). The files
+    that name such a function and were not parsed yet may hold another caller: they are parsed first. Callers
+    count within the finding's top-level package (a file outside any package: within the file), the files that
+    linting one file indexes too, so pre-commit and CI agree."""
+    asked = {f.unless_cli_only for r in results for f in r.findings if f.unless_cli_only}
+    asked |= {d.unless_cli_only for r in (*results, *counted) for d in r.deferred if d.unless_cli_only}
+    if not asked:
+        return
+    search(set(asked))
+    facts: dict[str, set[str]] = {}
+    for summary in summaries.values():
+        root = package_root(summary.path, source_roots) or summary.path
+        facts.setdefault(root, set()).update(summary.shared.get(AWAITED_BY, ()))
+    cli_only: dict[str, set[str]] = {}
+    for r in (*results, *counted):
+        if not any(f.unless_cli_only for f in r.findings) and not any(d.unless_cli_only for d in r.deferred):
+            continue
+        root = package_root(r.path, source_roots) or r.path
+        if root not in cli_only:
+            cli_only[root] = cli_only_names(facts.get(root, set())) & asked
+        names = cli_only[root]
+        if names:
+            r.findings = [f for f in r.findings if f.unless_cli_only not in names]
+            r.deferred = [d for d in r.deferred if d.unless_cli_only not in names]
 
 
 def _conditions(target: str) -> list[tuple[bool, str, str]]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import settings_for
+from pathlib import Path
+
+from helpers import FIXTURES, expectations, settings_for
 from async_lint.runner import lint_paths
 
 SOURCE = "import time\n\nasync def handler():\n    time.sleep(1)\n"
@@ -38,3 +40,25 @@ def test_al107_follows_open_only_with_al110_selected(tmp_path):
     assert [(f.row, f.code) for f in alone.findings] == [(11, "AL107")]
     [both] = lint_paths([str(path)], settings_for("AL107", "AL110", root=tmp_path), jobs=1)
     assert [(f.row, f.code) for f in both.findings] == [(10, "AL107"), (11, "AL107")]
+
+
+TOOLKIT = FIXTURES / "project" / "toolkit"
+AL1 = ("AL101", "AL102", "AL103", "AL104", "AL105", "AL106", "AL107")
+
+
+@pytest.mark.parametrize("alone", [False, True], ids=["folder", "one-file"])
+def test_coroutines_only_cli_code_awaits_serve_nothing(alone):
+    """An `async def` that only CLI commands await, across modules (and name cycles), blocks nobody; one that a
+    route, a decorated entry point or a sync function of the package also reaches is reported. Linting each
+    file alone gives the same answer."""
+    files = sorted(TOOLKIT.rglob("*.py"))
+    settings = settings_for(*AL1, root=TOOLKIT)
+    if alone:
+        results = [r for p in files for r in lint_paths([str(p)], settings, jobs=1)]
+    else:
+        results = lint_paths([str(p) for p in files], settings, jobs=1, walked=[str(TOOLKIT)])
+    found = {(Path(f.path).relative_to(TOOLKIT).as_posix(), f.row, f.code) for r in results for f in r.findings}
+    expected = {(p.relative_to(TOOLKIT).as_posix(), row, code) for p in files for row, code in expectations(p)
+                if code in AL1}
+    assert ("toolkit/envs.py", 20, "AL104") in expected
+    assert found == expected

@@ -105,6 +105,7 @@ def test_cli_options(project):
     ("src/pkg/conftest.py", True), ("tests/helpers.py", True), ("pkg/tests/factories.py", True),
     ("test/utils.py", True), ("app/main.py", False), ("app/testing.py", False), ("contest.py", False),
     ("app/latest_tests.py", False), ("tests.py", False), ("app/test.py", False),
+    ("pkg/testing/user_simulation.py", True), ("pkg/testing_utils.py", False),
 ])
 def test_default_test_files(rel, test):
     assert is_test_path(f"/project/{rel}", "/project") is test

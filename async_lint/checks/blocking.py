@@ -9,6 +9,7 @@ import libcst as cst
 from async_lint.catalog import ApiEntry, Catalog
 from async_lint.checks import Rule
 from async_lint.checks._util import keyword as keyword_arg, positional, walk
+from async_lint.checks.callers import cli_only_candidate
 from async_lint.context import FileContext
 from async_lint.finding import Report
 from async_lint.fix.nodes import awaited, in_generator_expression, to_thread
@@ -317,6 +318,7 @@ class BlockingCall(Rule):
                 f"`{shown(call, entry.name)}()` blocks the event loop in `{function_label(scope)}`: {entry.why}",
                 f"use {entry.suggest}",
                 fix=blocking_fix(entry.code, entry.name, call, scope, ctx),
+                unless_cli_only=cli_only_candidate(scope),
             )
         for with_node, scope in ctx.facts.withs:
             if with_node.asynchronous is not None or not scope.in_async_function:
@@ -331,4 +333,5 @@ class BlockingCall(Rule):
                     item.item,
                     f"`with {dotted_name(item.item) or typed}:` blocks the event loop in `{function_label(scope)}`: {entry.why}",
                     f"use {entry.suggest}",
+                    unless_cli_only=cli_only_candidate(scope),
                 )

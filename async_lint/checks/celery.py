@@ -14,6 +14,7 @@ import libcst as cst
 
 from async_lint.checks import Rule
 from async_lint.checks._util import not_serving
+from async_lint.checks.callers import cli_only_candidate
 from async_lint.checks.blocking import blocking_fix
 from async_lint.context import FileContext
 from async_lint.finding import Report
@@ -64,4 +65,5 @@ class CeleryResultWait(Rule):
                 "poll `result.ready()` with `await asyncio.sleep(...)` between checks, return the task id for the "
                 "client to poll, or `await asyncio.to_thread(result.get, timeout=...)`",
                 fix=blocking_fix("AL102", callee or shown, call, scope, ctx),
+                unless_cli_only=cli_only_candidate(scope),
             )

@@ -9,6 +9,7 @@ import libcst as cst
 from async_lint.checks import DEFERRED_FIXES, Rule
 from async_lint.checks._util import keyword
 from async_lint.checks.blocking import in_thread_lock_block, result_may_be_awaited
+from async_lint.checks.callers import cli_only_candidate
 from async_lint.checks.nonblocking import before_a_raise, in_run_once_guard, serves_nothing
 from async_lint.context import FileContext
 from async_lint.finding import Report
@@ -70,6 +71,7 @@ class BlockingHelper(Rule):
                 f"run it in a thread: `await asyncio.to_thread({shown}, ...)`, or make the helper async",
                 defer=("blocking-helper", callee),
                 deferred_fix="helper",
+                unless_cli_only=cli_only_candidate(scope),
             )
 
 

@@ -99,6 +99,7 @@ class ApiEntry:
     name: str
     why: str
     suggest: str
+    starts: bool = False  # starts work and returns (`subprocess.Popen`): no wait, so AL107 does not follow it
 
 
 @dataclass(frozen=True)
@@ -288,7 +289,8 @@ def build_catalog(
             for call in entry["calls"]:
                 blocking.add(
                     call,
-                    ApiEntry(entry["code"], call.rstrip("*").rstrip("."), entry["why"], entry["suggest"]),
+                    ApiEntry(entry["code"], call.rstrip("*").rstrip("."), entry["why"], entry["suggest"],
+                             entry.get("starts", False)),
                     entry.get("except", ()),
                 )
         for entry in data.get("blocking-context", []):

@@ -80,6 +80,45 @@ def in_run_once_guard(node: cst.CSTNode, facts: Facts) -> bool:
     return False
 
 
+def _store(node: cst.BaseExpression) -> str | None:
+    return dotted_name(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
+
+
+def memoized(function: cst.FunctionDef) -> bool:
+    """Does the function start by returning a stored result (`if key in APP_CACHE: return APP_CACHE[key]`, `and`
+    conditions allowed) and store what it builds (`APP_CACHE[key] = app`)? A hand-written `functools.cache`: the
+    rest of its body runs once per key (AL107)."""
+    body = function.body.body if isinstance(function.body, cst.IndentedBlock) else ()
+    stores: set[str] = set()
+    for statement in body[:6]:  # after a docstring and a few set-up lines
+        if not isinstance(statement, cst.If) or not isinstance(statement.body, cst.IndentedBlock):
+            continue
+        inner = statement.body.body
+        if len(inner) != 1 or not isinstance(inner[0], cst.SimpleStatementLine):
+            continue
+        returned = inner[0].body[0]
+        if not (isinstance(returned, cst.Return) and isinstance(returned.value, cst.Subscript)):
+            continue
+        store = _store(returned.value.value)
+        tests = [statement.test]
+        while tests:
+            test = tests.pop()
+            if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+                tests += [test.left, test.right]
+            elif (isinstance(test, cst.Comparison) and len(test.comparisons) == 1
+                  and isinstance(test.comparisons[0].operator, cst.In)
+                  and store is not None and _store(test.comparisons[0].comparator) == store):
+                stores.add(store)
+    if not stores:
+        return False
+    for node in walk(function.body):
+        if isinstance(node, (cst.Assign, cst.AnnAssign)):
+            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            if any(isinstance(t, cst.Subscript) and _store(t.value) in stores for t in targets):
+                return True
+    return False
+
+
 def before_a_raise(node: cst.CSTNode, facts: Facts) -> bool:
     """Is the call in an `if` / `else` / `except` block that ends in `raise` (within its function)? The failure
     path: cleanup before giving up (`except IntegrityError: remove(tmp); raise HTTPException(409)`), run rarely."""

@@ -16,8 +16,8 @@ from async_lint.fix.nodes import awaited, in_generator_expression, to_thread
 from async_lint.fix.shared import drop_async_fix
 from async_lint.fix.spec import FixSpec, ImportNeed
 from async_lint.resolve import Resolver
-from async_lint.checks.nonblocking import (before_a_raise, has_nonblocking_flag, in_run_once_guard,
-                                           is_teardown_wait, serves_nothing)
+from async_lint.checks.nonblocking import (before_a_raise, has_nonblocking_flag, in_dev_only_branch,
+                                           in_run_once_guard, is_teardown_wait, serves_nothing)
 from async_lint.walker import Scope, children, dotted_name
 
 
@@ -110,9 +110,9 @@ def reads_pseudo_file(call: cst.Call, callee: str, scope: Scope) -> bool:
 
 def blocking_entry(call: cst.Call, scope: Scope, resolver: Resolver, catalog: Catalog) -> ApiEntry | None:
     """The catalog entry of a blocking call (AL101-AL106, AL110), or None; non-blocking forms and flags, reads of
-    kernel pseudo-files, calls in a run-once guard (lazy initialisation) and a helper thread's join at teardown
-    excluded. An awaited call is async whatever its receiver's annotation claims (`session: Session` holding an
-    AsyncSession). Shared by the direct checks and AL107's summaries."""
+    kernel pseudo-files, calls in a run-once guard (lazy initialisation) or a development-only branch and a helper
+    thread's join at teardown excluded. An awaited call is async whatever its receiver's annotation claims
+    (`session: Session` holding an AsyncSession). Shared by the direct checks and AL107's summaries."""
     if isinstance(resolver.facts.parent_of(call), cst.Await):
         return None
     callee = resolver.callee(call.func, scope)
@@ -129,6 +129,8 @@ def blocking_entry(call: cst.Call, scope: Scope, resolver: Resolver, catalog: Ca
     facts = resolver.facts
     if in_run_once_guard(call, facts) or is_teardown_wait(call, callee, scope, facts, catalog):
         return None
+    if in_dev_only_branch(call, facts, catalog):
+        return None  # `if settings.DEBUG:` (development-only code)
     return entry
 
 

@@ -80,6 +80,28 @@ def in_run_once_guard(node: cst.CSTNode, facts: Facts) -> bool:
     return False
 
 
+def in_dev_only_branch(node: cst.CSTNode, facts: Facts, catalog: Catalog) -> bool:
+    """Is the call in the body of `if settings.DEBUG:` / `if GLOBAL_SETTINGS.DEVELOPMENT_MODE:` (a flag the
+    `[[dev-only-flags]]` table names, alone or in an `and`) within its function? Development-only code."""
+    names = {n.lower() for entry in catalog.tables.get("dev-only-flags", ()) for n in entry["names"]}
+    child = node
+    for ancestor in facts.ancestors(node):
+        if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            return False
+        if isinstance(ancestor, cst.If) and child is ancestor.body:
+            tests = [ancestor.test]
+            while tests:
+                test = tests.pop()
+                if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+                    tests += [test.left, test.right]
+                elif isinstance(test, (cst.Name, cst.Attribute)):
+                    name = dotted_name(test)
+                    if name is not None and name.rsplit(".", 1)[-1].lower() in names:
+                        return True
+        child = ancestor
+    return False
+
+
 def _store(node: cst.BaseExpression) -> str | None:
     return dotted_name(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
 

@@ -217,5 +217,12 @@ def run_by_cli_main(ctx: FileContext, scope: Scope) -> bool:
 
 
 def serves_nothing(ctx: FileContext, scope: Scope) -> bool:
-    """AL101-AL107: `not_serving` (CLI commands, start-up code, CLI and script files), or a command's coroutine."""
-    return not_serving(ctx, scope) or run_by_cli_main(ctx, scope)
+    """AL101-AL107: `not_serving` (CLI commands, start-up code, CLI and script files), or a command's coroutine.
+    Cached per function scope (every call in it asks)."""
+    cache = ctx.__dict__.setdefault("_fix_cache", {}).setdefault("serves-nothing", {})
+    function = scope.function
+    key = id(function) if function is not None else 0
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = not_serving(ctx, scope) or run_by_cli_main(ctx, scope)
+    return found

@@ -98,7 +98,8 @@ class Resolver:
     # ------------------------------------------------------------------ types
     def annotation_type(self, annotation: cst.BaseExpression | None, scope: Scope) -> str | None:
         """The catalog type an annotation names: `Session`, `Optional[Session]`, `Session | None`,
-        `Annotated[Session, Depends(get_db)]`, or a string annotation of a plain name."""
+        `Annotated[Session, Depends(get_db)]`, a generic class (`Popen[str]`, `queue.Queue[int]`), or a string
+        annotation of a plain name."""
         node = annotation
         for _ in range(4):
             if isinstance(node, cst.Subscript):
@@ -108,7 +109,7 @@ class Resolver:
                     first = node.slice[0].slice
                     node = first.value if isinstance(first, cst.Index) else None
                     continue
-                return None
+                return self.class_type(head) if head else None  # a generic class: `subprocess.Popen[str]`
             if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
                 if is_none(node.right):
                     node = node.left

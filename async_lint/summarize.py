@@ -7,7 +7,7 @@ import libcst as cst
 from async_lint.catalog import Catalog
 from async_lint import flow
 from async_lint.checks.blocking import blocking_entry
-from async_lint.checks.nonblocking import in_run_once_guard, memoized
+from async_lint.checks.nonblocking import in_dev_only_branch, in_run_once_guard
 from async_lint.index import ClassSummary, FunctionSummary, ModuleSummary
 from async_lint.resolve import Resolver
 from async_lint.walker import Facts, dotted_name
@@ -85,7 +85,7 @@ def summarize(facts: Facts, resolver: Resolver, catalog: Catalog, path: str, mod
             is_async=fscope.is_async,
             returns_coroutine=fscope.is_async and not fscope.has_yield and not wraps,
             may_return_callable=fscope.defines_callable,
-            runs_once=any(d in RUNS_ONCE for d in decorators) or memoized(node),
+            runs_once=any(d in RUNS_ONCE for d in decorators),
         )
         summary.functions[qualname] = fn
         by_scope[id(fscope)] = fn
@@ -138,7 +138,8 @@ def summarize(facts: Facts, resolver: Resolver, catalog: Catalog, path: str, mod
             elif callee is not None and is_project(callee):
                 returned.setdefault(id(fn), []).append(callee)
         if callee is not None and is_project(callee) and not is_awaited(call, facts) \
-                and not in_run_once_guard(call, facts):  # lazy initialisation runs once: not followed (AL107)
+                and not in_run_once_guard(call, facts) and not in_dev_only_branch(call, facts, catalog):
+            # lazy initialisation runs once, development-only code not in production: not followed (AL107)
             if callee.endswith("partial"):
                 fn.may_return_callable = True
             found = calls.setdefault(id(fn), [])

@@ -67,23 +67,41 @@ def _assigns(body: cst.CSTNode, name: str) -> bool:
 
 def in_run_once_guard(node: cst.CSTNode, facts: Facts) -> bool:
     """Is the call inside `if self._model is None: ... self._model = ...` (or `if not _LOADED: ... _LOADED =
-    True`) within its function? Lazy initialisation: the body runs once, later calls skip it."""
+    True`) within its function, or after a hand-written cache's early return (`memo_return`)? Lazy
+    initialisation: the body runs once, later calls skip it."""
     child = node
+    statement = None
     for ancestor in facts.ancestors(node):
         if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-            return False
+            if not isinstance(ancestor, cst.FunctionDef) or statement is None:
+                return False
+            memo = _memo_index(ancestor, facts)
+            body = ancestor.body.body if isinstance(ancestor.body, cst.IndentedBlock) else ()
+            return memo is not None and any(s is statement for s in body[memo + 1:])
         if isinstance(ancestor, cst.If) and child is ancestor.body:
             name = _guarded_name(ancestor.test)
             if name is not None and _assigns(ancestor.body, name):
                 return True
+        statement = child
         child = ancestor
     return False
+
+
+def _memo_index(function: cst.FunctionDef, facts: Facts) -> int | None:
+    cache = facts.__dict__.setdefault("_memo_returns", {})
+    key = id(function)
+    if key not in cache:
+        cache[key] = memo_return(function)
+    return cache[key]
 
 
 def in_dev_only_branch(node: cst.CSTNode, facts: Facts, catalog: Catalog) -> bool:
     """Is the call in the body of `if settings.DEBUG:` / `if GLOBAL_SETTINGS.DEVELOPMENT_MODE:` (a flag the
     `[[dev-only-flags]]` table names, alone or in an `and`) within its function? Development-only code."""
-    names = {n.lower() for entry in catalog.tables.get("dev-only-flags", ()) for n in entry["names"]}
+    names = catalog.__dict__.get("_dev_only_flags")
+    if names is None:
+        names = catalog.__dict__["_dev_only_flags"] = frozenset(
+            n.lower() for entry in catalog.tables.get("dev-only-flags", ()) for n in entry["names"])
     child = node
     for ancestor in facts.ancestors(node):
         if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
@@ -106,13 +124,13 @@ def _store(node: cst.BaseExpression) -> str | None:
     return dotted_name(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
 
 
-def memoized(function: cst.FunctionDef) -> bool:
-    """Does the function start by returning a stored result (`if key in APP_CACHE: return APP_CACHE[key]`, `and`
-    conditions allowed) and store what it builds (`APP_CACHE[key] = app`)? A hand-written `functools.cache`: the
-    rest of its body runs once per key (AL107)."""
+def memo_return(function: cst.FunctionDef) -> int | None:
+    """The index, in the function's body, of a hand-written cache's early return (`if key in APP_CACHE: return
+    APP_CACHE[key]`, `and` conditions allowed) when the function also stores what it builds (`APP_CACHE[key] =
+    app`), else None. Like `functools.cache`, the statements after it run once per key (AL101-AL107)."""
     body = function.body.body if isinstance(function.body, cst.IndentedBlock) else ()
-    stores: set[str] = set()
-    for statement in body[:6]:  # after a docstring and a few set-up lines
+    found: dict[str, int] = {}
+    for index, statement in enumerate(body[:20]):
         if not isinstance(statement, cst.If) or not isinstance(statement.body, cst.IndentedBlock):
             continue
         inner = statement.body.body
@@ -130,15 +148,16 @@ def memoized(function: cst.FunctionDef) -> bool:
             elif (isinstance(test, cst.Comparison) and len(test.comparisons) == 1
                   and isinstance(test.comparisons[0].operator, cst.In)
                   and store is not None and _store(test.comparisons[0].comparator) == store):
-                stores.add(store)
-    if not stores:
-        return False
+                found.setdefault(store, index)
+    if not found:
+        return None
     for node in walk(function.body):
         if isinstance(node, (cst.Assign, cst.AnnAssign)):
             targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
-            if any(isinstance(t, cst.Subscript) and _store(t.value) in stores for t in targets):
-                return True
-    return False
+            for target in targets:
+                if isinstance(target, cst.Subscript) and (name := _store(target.value)) in found:
+                    return found[name]
+    return None
 
 
 def before_a_raise(node: cst.CSTNode, facts: Facts) -> bool:

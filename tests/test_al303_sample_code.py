@@ -1,4 +1,5 @@
-"""AL303 skips sample and build code (`examples/`, `example_dags/`, `docs/`, `_website/`): not a service."""
+"""AL303 skips sample, build and benchmark code (`examples/`, `example_dags/`, `docs/`, `_website/`,
+`benchmarks/`): not a service."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ SOURCE = "import requests\n\ndef fetch_weather(city):\n    return requests.get('
 
 
 @pytest.mark.parametrize("rel", ["examples/weather.py", "pkg/example_dags/nightly.py", "docs/build_index.py",
-                                 "js/_website/gen/pages.py"])
+                                 "js/_website/gen/pages.py", "pkg/evaluation/benchmarks/squad.py"])
 def test_not_reported_in_sample_code(tmp_path, rel):
     path = tmp_path / rel
     path.parent.mkdir(parents=True)
@@ -20,7 +21,8 @@ def test_not_reported_in_sample_code(tmp_path, rel):
     assert [f.code for f in result.findings] == []
 
 
-@pytest.mark.parametrize("rel", ["pkg/weather.py", "pkg/example_client.py", "pkg/documents/loader.py"])
+@pytest.mark.parametrize("rel", ["pkg/weather.py", "pkg/example_client.py", "pkg/documents/loader.py",
+                                 "pkg/benchmark_client.py"])
 def test_reported_in_service_code(tmp_path, rel):
     path = tmp_path / rel
     path.parent.mkdir(parents=True)

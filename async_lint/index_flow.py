@@ -123,6 +123,18 @@ class FlowQueries:
             return types
         return set()
 
+    def stored_blocking(self, class_qualname: str, attr: str, method: str) -> str | None:
+        """`self.session.query(...)` called directly in an async method: why it blocks, when the constructor's
+        callers pass a blocking library type for `self.<attr>`; None when none does."""
+        if self.blocking_of is None:
+            return None
+        for typed in sorted(self.attr_types(class_qualname, attr)):
+            name = self.blocking_of(f"{typed}.{method}")
+            if name is not None:
+                owner = self.local_name(class_qualname)
+                return f"`self.{attr}` is the `{typed}` that `{owner}(...)` is given by its callers ({name})"
+        return None
+
     def _attr_chain(self, fn: FunctionSummary) -> list[str] | None:
         """`self.session.query(...)` in a sync method, `session` a blocking library type by the constructor's
         callers: [method, "Session.query (path:line)"]."""

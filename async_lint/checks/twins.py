@@ -67,6 +67,24 @@ def project_twin_fix(call: cst.Call, scope: Scope, ctx: FileContext, twin: str) 
 DEFERRED_FIXES["twin"] = project_twin_fix
 
 
+def _called_methods(ctx: FileContext) -> dict[int, dict[str, set[str]]]:
+    """Per function scope: receiver (as written) -> the methods called on it (`queue.close()`, `queue.aclose()`)."""
+    out: dict[int, dict[str, set[str]]] = {}
+    for call, scope in ctx.facts.calls:
+        func = call.func
+        if isinstance(func, cst.Attribute) and scope.in_async_function:
+            receiver = dotted_name(func.value)
+            if receiver is not None:
+                out.setdefault(id(scope), {}).setdefault(receiver, set()).add(func.attr.value)
+    return out
+
+
+def _asks_local(call: cst.Call, keywords: set[str]) -> bool:
+    """A keyword of `[[sync-twin-local-keywords]]` set to True: the call asks for the local, in-memory path."""
+    return any(arg.keyword is not None and arg.keyword.value in keywords and isinstance(arg.value, cst.Name)
+               and arg.value.value == "True" for arg in call.args)
+
+
 def _code(node: cst.BaseExpression, receiver: str) -> str:
     """How to show a receiver that is no dotted name (`store.as_retriever()`): its code when short, else its type."""
     code = cst.Module([]).code_for_node(node)
@@ -79,6 +97,9 @@ class SyncTwin(Rule):
     def check(self, ctx: FileContext) -> Iterator[Report]:
         project = ctx.resolver.project_lookup
         known = catalog_twins(ctx.catalog)
+        local_keywords = {k for entry in ctx.catalog.tables.get("sync-twin-local-keywords", [])
+                          for k in entry["keywords"]}
+        called = _called_methods(ctx)
         for call, scope in ctx.facts.calls:
             func = call.func
             if not scope.in_async_function or not isinstance(func, cst.Attribute):
@@ -95,8 +116,15 @@ class SyncTwin(Rule):
                 continue
             if result_may_be_awaited(call, scope, ctx) or not_serving(ctx, scope):
                 continue
-            if scope.name in twin_names(method) or (library and scope.name == library.twin):
+            twins = (library.twin,) if library is not None else twin_names(method)
+            if scope.name in twins:
                 continue  # the twin's own body (a default `async def afoo(self): return self.foo()`)
+            receiver_name = dotted_name(func.value)
+            if receiver_name is not None and not called.get(id(scope), {}).get(receiver_name, set()).isdisjoint(twins):
+                continue  # the function calls the twin too: it picks one on purpose (a sync-only mode, a close
+                # before the `aclose`), or runs both (the sync callbacks, then the async ones)
+            if _asks_local(call, local_keywords):
+                continue  # `cache.get_cache(key, local_only=True)`: the in-memory path waits for nothing
             shown = dotted_name(func) or f"{_code(func.value, receiver)}.{method}"
             owner = shown.rpartition(".")[0] or "obj"
             if library is not None:

@@ -110,6 +110,7 @@ class TypeInfo:
     call_returns: str | None = None
     subscript: str | None = None
     div: str | None = None
+    bitor: str | None = None  # type of instance | other (a LangChain `prompt | llm` makes a Runnable)
     enter: str | None = None
 
 
@@ -272,6 +273,7 @@ def build_catalog(
                 call_returns=spec.get("call-returns", known.call_returns if known else None),
                 subscript=spec.get("subscript", known.subscript if known else None),
                 div=spec.get("div", known.div if known else None),
+                bitor=spec.get("bitor", known.bitor if known else None),
                 enter=spec.get("enter", known.enter if known else None),
             )
             aliases[name] = name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
 import sys
 import traceback
@@ -57,8 +58,10 @@ class Linter:
         if "AL401" in settings.enabled:  # `extend-closeable-types`: a file naming one of them is parsed
             triggers.update(name.rsplit(".", 1)[-1].encode() for name in settings.extend_closeable)
         self.triggers = tuple(sorted(triggers))
-        # A project folder without __init__.py may hold `redis.py`: library names stay library names.
+        # A project folder without __init__.py may hold `redis.py`: library names stay library names, unless the
+        # project defines that package itself (linting airflow, langchain_core or llama_index: see `is_project`).
         self.library_roots = self.catalog.library_roots | STDLIB
+        self._own_packages: dict[str, bool] = {}
         self.needs_index = self.catalog.needs_index(settings.enabled)
         # AL107 follows blocking calls of the selected codes and of the default ones (so `--select AL107` alone
         # still follows `time.sleep()`), not of an opt-in code left off (AL110: single-file `open()`).
@@ -66,7 +69,19 @@ class Linter:
 
     def is_project(self, qualified: str) -> bool:
         root = qualified.split(".", 1)[0]
-        return root in self.project_packages and root not in self.library_roots
+        if root not in self.project_packages:
+            return False
+        return root not in self.library_roots or self.defines_package(root)
+
+    def defines_package(self, root: str) -> bool:
+        """Is `root` a regular package (a folder with `__init__.py`) right in the project root or a source root?
+        Then the project is that library (a checkout of airflow or langchain_core), not an app shadowing it."""
+        known = self._own_packages.get(root)
+        if known is None:
+            known = root not in STDLIB and any(
+                os.path.isfile(os.path.join(base, root, "__init__.py")) for base in self.settings.source_roots)
+            self._own_packages[root] = known
+        return known
 
     # ------------------------------------------------------------------
     def ignored_codes(self, path: str) -> frozenset[str]:
@@ -189,8 +204,10 @@ class Linter:
         if any(item.fix for item, _ in confirmed):
             ctx = self.context(path, facts)
             for report, (item, _) in zip(reports, confirmed):
-                if item.fix:
-                    report.fix = DEFERRED_FIXES[item.fix](report.node, facts.calls[item.locator][1], ctx)
+                if item.fix:  # "name" or "name:argument" (the index may name what it found: a twin)
+                    name, _, argument = item.fix.partition(":")
+                    extra = (argument,) if argument else ()
+                    report.fix = DEFERRED_FIXES[name](report.node, facts.calls[item.locator][1], ctx, *extra)
         self.place(result, facts, source.text, reports)
         return result
 

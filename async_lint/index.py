@@ -358,7 +358,16 @@ class ProjectIndex(FlowQueries):
                 return None
             if item.suggestion:
                 item.suggestion = item.suggestion.replace("{twin}", twin)
+            # the fix awaits the twin: only one that returns a coroutine (not an async generator)
+            owner = self.resolve_class(cls)
+            found = self.method(owner, twin) if owner is not None else None
+            item.fix = f"twin:{twin}" if item.fix and found is not None and found.returns_coroutine else None
             return item.message.replace("{twin}", twin)
+        if item.kind == "attr-blocking":
+            # "<class>\0<attr>\0<method>": `self.<attr>` holds a blocking library type its constructor was given.
+            cls, attr, method = item.target.split("\0")
+            chain = self.stored_blocking(cls, attr, method)
+            return item.message.replace("{chain}", chain) if chain is not None else None
         if item.kind == "blocking-sink":
             return item.message
         if item.kind == "unless-shared":

@@ -52,6 +52,8 @@ class FlowQueries:
         sync = self.method(cls, method)
         if sync is None or sync.is_async or self.may_return_awaitable(sync):
             return None
+        if sync.abstract and self.blocking_chain(f"{cls}.{method}") is None:
+            return None  # an abstract pair: only an override that blocks tells the sync one waits (else a transform)
         for twin in twin_names(method):
             found = self.method(cls, twin)
             # defined next to the sync method: a base's `get_ttl()` (a getter) and a subclass's
@@ -122,6 +124,18 @@ class FlowQueries:
                         types.add(typed)
             return types
         return set()
+
+    def stored_blocking(self, class_qualname: str, attr: str, method: str) -> str | None:
+        """`self.session.query(...)` called directly in an async method: why it blocks, when the constructor's
+        callers pass a blocking library type for `self.<attr>`; None when none does."""
+        if self.blocking_of is None:
+            return None
+        for typed in sorted(self.attr_types(class_qualname, attr)):
+            name = self.blocking_of(f"{typed}.{method}")
+            if name is not None:
+                owner = self.local_name(class_qualname)
+                return f"`self.{attr}` is the `{typed}` that `{owner}(...)` is given by its callers ({name})"
+        return None
 
     def _attr_chain(self, fn: FunctionSummary) -> list[str] | None:
         """`self.session.query(...)` in a sync method, `session` a blocking library type by the constructor's

@@ -171,6 +171,10 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
     counted: list[FileResult] = []  # linted only to count AL107 call sites (see below): nothing is reported
     if "AL107" in settings.enabled:
         follow_helpers({d.target for r in results for d in r.deferred if d.kind == "blocking-helper"})
+        # preview: a stored attribute called directly in an async method; the constructor's callers type it
+        stored = {d.target.split("\0", 1)[0] for r in results for d in r.deferred if d.kind == "attr-blocking"}
+        if stored:
+            parse_naming(sorted({c for owner in stored for c in (owner, *index.subclasses(owner))}))
         if unnamed:
             counted = count_sink_sites(results, unnamed, index, settings, workers, index_all, follow_helpers)
             attempted.update(extra[fresh.path] for fresh in counted if fresh.path in extra)

@@ -265,10 +265,12 @@ class Resolver:
             receiver = self.type_of(node.value, scope, depth + 1)
             info = catalog.types.get(receiver) if receiver else None
             return info.subscript if info is not None else None
-        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Divide, cst.BitOr)):
             receiver = self.type_of(node.left, scope, depth + 1)
             info = catalog.types.get(receiver) if receiver else None
-            return info.div if info is not None else None
+            if info is None:
+                return None
+            return info.div if isinstance(node.operator, cst.Divide) else info.bitor
         if isinstance(node, cst.Await) and isinstance(node.expression, cst.Call):
             callee = self.callee(node.expression.func, scope, depth + 1)
             return catalog.awaited_factories.get(callee) if callee is not None else None

@@ -31,7 +31,7 @@ def _expected(files, preview):
 def test_preview_findings_match_expectations():
     files = sorted(RECALL.glob("*.py"))
     expected = _expected(files, preview=True)
-    assert len(expected) == 11
+    assert len(expected) == 13
     assert _found(_lint(files, preview=True)) == expected
 
 
@@ -53,8 +53,10 @@ def test_messages_name_the_use_the_stored_session_and_the_override():
     handoff = by_place[("handlers.py", 19, "AL201")]
     assert "passed to `self.handle()`" in handoff and "`payload` is subscripted in `Handler.handle`" in handoff
     assert "`user_id` is used as a key or an index in `get_instance`" in by_place[("handlers.py", 41, "AL201")]
-    stored = by_place[("auth.py", 13, "AL107")]
+    stored = by_place[("auth.py", 14, "AL107")]
     assert "TokenProvider._find_user → self.session.query (sqlalchemy.orm.Session.query" in stored
+    direct = by_place[("auth.py", 49, "AL107")]  # called on the stored attribute itself, not through a helper
+    assert "`self.session` is the `sqlalchemy.orm.Session` that `AuditLog(...)` is given by its callers" in direct
     override = by_place[("llm.py", 13, "AL107")]
     assert "Provider.request → OpenAIProvider.request → " in override
     twin = next(f for f in findings if Path(f.path).name == "llm.py" and f.row == 13 and f.code == "AL108")

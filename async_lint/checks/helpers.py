@@ -13,6 +13,7 @@ from async_lint.checks.callers import cli_only_candidate
 from async_lint.checks.nonblocking import before_a_raise, in_run_once_guard, serves_nothing
 from async_lint.context import FileContext
 from async_lint.finding import Report
+from async_lint.flow import attr_call, positional_params
 from async_lint.fix.nodes import in_generator_expression, to_thread
 from async_lint.fix.shared import drop_async_fix
 from async_lint.fix.spec import FixSpec, ImportNeed
@@ -41,6 +42,25 @@ def _asks_not_to_block(call: cst.Call) -> bool:
     return False
 
 
+def _stored_attr_call(call: cst.Call, scope: Scope, ctx: FileContext) -> str | None:
+    """Preview: `self.<attr>.<method>(...)` where this file's class stores a constructor parameter in
+    `self.<attr>` (`self.session = session` in `__init__`), as "<class>\0<attr>\0<method>": the project index
+    types the attribute by what the constructor's callers pass (a sync `Session`)."""
+    found = attr_call(call, scope)
+    function = scope.function
+    cls = function.class_scope if function is not None else None
+    if found is None or cls is None or not ctx.resolver.module_name:
+        return None
+    attr, method = found
+    for kind, value, method_scope in cls.attr_assigns.get(attr, ()):
+        init = method_scope.node if method_scope is not None else None
+        if (kind == "assign" and isinstance(init, cst.FunctionDef) and init.name.value == "__init__"
+                and isinstance(value, cst.Name) and value.value in (
+                    *positional_params(init, True), *(p.name.value for p in init.params.kwonly_params))):
+            return f"{ctx.resolver.module_name}.{cls.qualname}\0{attr}\0{method}"
+    return None
+
+
 class BlockingHelper(Rule):
     codes = ("AL107",)
 
@@ -49,11 +69,17 @@ class BlockingHelper(Rule):
         if project is None:
             return
         blocking = ctx.catalog.blocking
+        preview = ctx.settings is not None and ctx.settings.preview
         for call, scope in ctx.facts.calls:
             if not scope.in_async_function or isinstance(ctx.facts.parent_of(call), cst.Await):
                 continue
             callee = ctx.callee(call, scope)
-            if callee is None or not project(callee) or blocking.get(callee) is not None:
+            stored = None
+            if callee is None and preview:
+                stored = _stored_attr_call(call, scope, ctx)  # `self.session.query(...)`, typed by the index
+                if stored is None:
+                    continue
+            elif callee is None or not project(callee) or blocking.get(callee) is not None:
                 continue
             if result_may_be_awaited(call, scope, ctx):
                 continue  # `coro = helper(); await coro`: a dispatch function that hands back a coroutine
@@ -63,6 +89,16 @@ class BlockingHelper(Rule):
                 continue  # `raise make_error(...)`: an error path, not followed
             if in_run_once_guard(call, ctx.facts) or before_a_raise(call, ctx.facts) or _asks_not_to_block(call):
                 continue  # lazy initialisation; cleanup on the way to a `raise`; `helper(blocking=False)`
+            if stored is not None:
+                shown = dotted_name(call.func)
+                yield Report(
+                    "AL107", call,
+                    f"`{shown}()` blocks the event loop in `async def {scope.name}`: {{chain}}",
+                    f"run it in a thread: `await asyncio.to_thread({shown}, ...)`, or pass an async client",
+                    defer=("attr-blocking", stored),
+                    deferred_fix="helper",
+                )
+                continue
             shown = dotted_name(call.func) or callee
             yield Report(
                 "AL107",

@@ -172,8 +172,9 @@ class Deferred:
 
 class ProjectIndex(FlowQueries):
     def __init__(self, summaries: list[ModuleSummary], helper_depth: int = 4,
-                 blocking_of: Callable[[str], str | None] | None = None):
+                 blocking_of: Callable[[str], str | None] | None = None, preview: bool = False):
         self.helper_depth = helper_depth
+        self.preview = preview  # AL107 follows an abstract method's overrides (issue 13) only in preview
         # A library call's name as the chain shows it when it blocks (catalog `[[blocking]]` of the followed
         # codes), else None: what types the preview attribute calls (`self.session.query` of a passed Session).
         self.blocking_of = blocking_of
@@ -311,7 +312,7 @@ class ProjectIndex(FlowQueries):
                     break
         if result is None and fn.attr_calls:
             result = self._attr_chain(fn)
-        if result is None and fn.abstract:
+        if result is None and fn.abstract and self.preview:
             result = self._override_chain(qualname, fn, depth, seen)
         self._chains[key] = result
         return result

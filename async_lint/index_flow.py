@@ -52,8 +52,10 @@ class FlowQueries:
         sync = self.method(cls, method)
         if sync is None or sync.is_async or self.may_return_awaitable(sync):
             return None
-        if sync.abstract and self.blocking_chain(f"{cls}.{method}") is None:
-            return None  # an abstract pair: only an override that blocks tells the sync one waits (else a transform)
+        if sync.abstract and (not self.preview or self.blocking_chain(f"{cls}.{method}") is None):
+            # an abstract pair: only an override that blocks tells the sync one waits (else a transform); the
+            # overrides are followed in preview only, so outside it an abstract pair is not reported
+            return None
         for twin in twin_names(method):
             found = self.method(cls, twin)
             # defined next to the sync method: a base's `get_ttl()` (a getter) and a subclass's

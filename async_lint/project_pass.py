@@ -60,7 +60,7 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
                   ) -> None:
     by_path = {r.path: i for i, r in enumerate(results)}
     summaries = {r.summary.module: r.summary for r in results if r.summary is not None}
-    index = ProjectIndex(list(summaries.values()), settings.helper_depth, blocking_names(settings))
+    index = ProjectIndex(list(summaries.values()), settings.helper_depth, blocking_names(settings), settings.preview)
 
     def index_all(fresh_results: list[FileResult]) -> None:
         for fresh in fresh_results:
@@ -151,7 +151,7 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
                 if fn is not None:
                     if not fn.is_async and not fn.runs_once:  # what it returns tells a dispatch function
                         next_frontier.update(fn.calls if fn.blocking is None else fn.returned)
-                    if fn.abstract and not fn.is_async:  # preview: the overrides, in files naming the class
+                    if fn.abstract and not fn.is_async and settings.preview:  # the overrides, in files naming it
                         next_frontier.update(overrides_of(target, fn))
                     if fn.attr_calls:  # preview: what the constructor's callers pass, in files naming the class
                         owner = fn.qualname.rpartition(".")[0]

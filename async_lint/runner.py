@@ -309,7 +309,7 @@ def lint_single(linter: "Linter", path: str, data: bytes) -> FileResult:
         result = linter.lint_bytes(path, data)
         if result.summary is not None and result.deferred:
             confirmed = confirmed_of(result, ProjectIndex([result.summary], linter.settings.helper_depth,
-                                                          blocking_names(linter.settings)))
+                                                          blocking_names(linter.settings), linter.settings.preview))
             if confirmed:
                 result.findings.extend(linter.place_confirmed(path, confirmed).findings)
                 result.findings.sort(key=lambda f: f.sort_key())

@@ -89,12 +89,13 @@ def summarize(facts: Facts, resolver: Resolver, catalog: Catalog, path: str, mod
         )
         summary.functions[qualname] = fn
         by_scope[id(fscope)] = fn
+        bound = fscope.self_name is not None
+        # AL108 needs it in any mode (an abstract sync/async pair); AL107 follows overrides only in preview
+        fn.abstract = bound and flow.is_abstract(node, decorators)
         if preview:
-            bound = fscope.self_name is not None
             fn.params = flow.positional_params(node, bound)
             fn.instance_method = bound and "classmethod" not in {d.rsplit(".", 1)[-1] for d in decorators}
             fn.param_uses = flow.param_uses(node, fscope, facts, resolver, is_project, consumers)
-            fn.abstract = bound and flow.is_abstract(node, decorators)
             if bound and node.name.value == "__init__":
                 init_attrs[id(fscope.class_scope)] = flow.init_attrs(node, fscope, facts)
 

@@ -7,7 +7,9 @@ the order the paths were given in.
 
 from __future__ import annotations
 
+import gc
 import os
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
@@ -41,8 +43,25 @@ def _new_linter(settings: Settings, packages: frozenset[str] = frozenset()) -> "
     return Linter(settings, packages)
 
 
+# A parse tree is hundreds of thousands of objects that all live until the file is done: with the default
+# threshold (700) the collector scans the young ones thousands of times per file and frees nothing. Measured on
+# open-webui: 9% of a cold run's CPU. Memory is unchanged (nothing here is cyclic garbage that waits long).
+_GC_THRESHOLD = (10_000, 20, 20)
+
+
+@contextmanager
+def _fewer_collections():
+    saved = gc.get_threshold()
+    gc.set_threshold(*_GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*saved)
+
+
 def _init_worker(settings: Settings, packages: frozenset[str]) -> None:
     global _worker_linter
+    gc.set_threshold(*_GC_THRESHOLD)
     _worker_linter = _new_linter(settings, packages)
 
 
@@ -284,9 +303,10 @@ def lint_paths(paths: list[str], settings: Settings, jobs: int | None = None,
     if overlay:
         workers.overlay = overlay
     try:
-        results = workers.map([(p, False, False) for p in paths], progress)
-        if needs_index:
-            project_pass(results, workers, modules, settings)
+        with _fewer_collections():
+            results = workers.map([(p, False, False) for p in paths], progress)
+            if needs_index:
+                project_pass(results, workers, modules, settings)
         if "AL003" in settings.enabled:  # unused noqa: once every finding of each file is known
             from async_lint.noqa import unused_noqa
 

@@ -106,7 +106,14 @@ def is_path_operation(node: cst.FunctionDef) -> str | None:
 
 def imports_module(ctx: FileContext, prefixes: Iterable[str]) -> bool:
     """Whether the file imports anything from one of these top-level packages."""
-    prefixes = tuple(prefixes)
+    tops = ctx.__dict__.get("_imported_tops")
+    if tops is None:  # asked per call by several checks: the file's imports are read once
+        tops = ctx.__dict__["_imported_tops"] = _imported_tops(ctx)
+    return not tops.isdisjoint(prefixes)
+
+
+def _imported_tops(ctx: FileContext) -> frozenset[str]:
+    out = set()
     for node, _ in ctx.facts.imports:
         if isinstance(node, cst.Import):
             names = [dotted_name(alias.name) or "" for alias in node.names]
@@ -114,10 +121,8 @@ def imports_module(ctx: FileContext, prefixes: Iterable[str]) -> bool:
             if node.relative:
                 continue
             names = [dotted_name(node.module) or ""] if node.module is not None else []
-        for name in names:
-            if name.split(".", 1)[0] in prefixes:
-                return True
-    return False
+        out.update(name.split(".", 1)[0] for name in names)
+    return frozenset(out)
 
 
 def handler_type_names(ctx: FileContext, handler: cst.ExceptHandler | cst.ExceptStarHandler,

@@ -214,10 +214,12 @@ class CoroutineRules(Rule):
         for call, scope in facts.calls:
             func = call.func
             callee = None
-            if "AL201" in enabled:
+            # Every AL201 report needs a catalog coroutine or a project callee: what the call's value becomes
+            # (`role`, which may follow a name through the function) is asked only then.
+            if "AL201" in enabled and (callee := ctx.callee(call, scope)) is not None and (
+                    coroutines.get(callee) is not None or (project is not None and project(callee))):
                 role = misuse.role(call, scope)
                 if role is not None and not _expects_raise(ctx, call, scope):
-                    callee = ctx.callee(call, scope)
                     shown = dotted_name(func) or callee
                     message = f"`{shown}()` returns a coroutine that is never awaited: {role}"
                     suggestion = "add `await`" if scope.in_async_function else (

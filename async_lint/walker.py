@@ -8,7 +8,7 @@ tracks scopes and name bindings itself, so rules answer their questions from pla
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Iterator
+from typing import Any, Iterator, Literal
 
 import libcst as cst
 
@@ -39,10 +39,17 @@ _FIELDS: dict[type, tuple[str, ...]] = {}
 _FIELDS_REVERSED: dict[type, tuple[str, ...]] = {}
 
 
+def _may_hold_nodes(field: dataclasses.Field) -> bool:
+    """False for a field declared as plain text or a flag (`Name.value: str`, `Arg.star: Literal[...]`)."""
+    kind = field.type
+    return not (kind in (str, bool, int) or getattr(kind, "__origin__", None) is Literal)
+
+
 def _fields(cls: type) -> tuple[str, ...]:
     names = _FIELDS.get(cls)
     if names is None:
-        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.name not in _SKIP_FIELDS)
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls)
+                                     if f.name not in _SKIP_FIELDS and _may_hold_nodes(f))
     return names
 
 
@@ -202,6 +209,14 @@ def _params(params: cst.Parameters) -> list[cst.Param]:
     return out
 
 
+# The node types `collect` records something for; every other node only has its children walked.
+_SPECIAL = frozenset({
+    cst.Call, cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Import, cst.ImportFrom, cst.Assign, cst.AnnAssign,
+    cst.AugAssign, cst.For, cst.CompFor, cst.With, cst.NamedExpr, cst.ExceptHandler, cst.While, cst.Global,
+    cst.Nonlocal, cst.Yield, cst.Await, cst.MatchAs, cst.MatchStar,
+})
+
+
 def collect(module: cst.Module) -> Facts:
     """Walk `module` once and return its facts."""
     facts = Facts(module)
@@ -236,9 +251,27 @@ def collect(module: cst.Module) -> Facts:
             parent[id(node)] = owner
             stack.append((node, scope))
 
+    special = _SPECIAL
+    pop = stack.pop
     while stack:
-        node, scope = stack.pop()
+        node, scope = pop()
         t = type(node)
+        if t not in special:  # most nodes: only their children (push_children, inlined)
+            names = fields_reversed.get(t)
+            if names is None:
+                names = fields_reversed[t] = _fields(t)[::-1]
+            for name in names:
+                value = getattr(node, name)
+                kind = type(value)
+                if kind is tuple or kind is list:
+                    for item in reversed(value):
+                        if is_node[type(item)]:
+                            parent[id(item)] = node
+                            append((item, scope))
+                elif is_node[kind]:
+                    parent[id(value)] = node
+                    append((value, scope))
+            continue
 
         if t is cst.Call:
             facts.calls.append((node, scope))

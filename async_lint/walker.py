@@ -69,7 +69,8 @@ def child_list(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The code-bearing children of `node`, in source order."""
     out: list[cst.CSTNode] = []
     is_node = _IS_NODE
-    for name in _fields(type(node)):
+    cls = type(node)
+    for name in _FIELDS.get(cls) or _fields(cls):
         value = getattr(node, name)
         cls = type(value)
         if cls is tuple or cls is list:
@@ -79,6 +80,24 @@ def child_list(node: cst.CSTNode) -> list[cst.CSTNode]:
         elif is_node[cls]:
             out.append(value)
     return out
+
+
+def push_children_reversed(node: cst.CSTNode, stack: list) -> None:
+    """`stack.extend(reversed(child_list(node)))`, without the list: popped, the children come in source order."""
+    cls = type(node)
+    names = _FIELDS_REVERSED.get(cls)
+    if names is None:
+        names = _FIELDS_REVERSED[cls] = _fields(cls)[::-1]
+    is_node = _IS_NODE
+    for name in names:
+        value = getattr(node, name)
+        kind = type(value)
+        if kind is tuple or kind is list:
+            for item in reversed(value):
+                if is_node[type(item)]:
+                    stack.append(item)
+        elif is_node[kind]:
+            stack.append(value)
 
 
 def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:

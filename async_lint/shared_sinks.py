@@ -134,6 +134,15 @@ class _Tokens:
     def __init__(self) -> None:
         self.kept: dict[str, set[bytes]] = {}
         self.size = 0
+        self.found: dict[tuple[str, bytes], bool] = {}  # (path, word) -> does the text hold it (a substring)
+
+    def holds(self, path: str, data: bytes, word: bytes) -> bool:
+        """`word in data`, remembered: the next round asks mostly the same context words."""
+        key = (path, word)
+        answer = self.found.get(key)
+        if answer is None:
+            answer = self.found[key] = word in data
+        return answer
 
     def of(self, path: str, data: bytes) -> set[bytes]:
         tokens = self.kept.get(path)
@@ -171,7 +180,7 @@ class _Matcher:
         if self.few:
             # Substring tests first, each context word once: a word regex (no literal prefix to skip ahead with)
             # costs far more, and most files hold none of the context words.
-            present = {c for c in self.contexts if c in data}
+            present = {c for c in self.contexts if self.tokens.holds(path, data, c)}
             if present and any(not present.isdisjoint(context) and self._holds(data, name)
                                and any(self._holds(data, c) for c in context) for name, context in self.pairs.items()):
                 return True

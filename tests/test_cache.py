@@ -212,3 +212,22 @@ def test_a_run_on_a_few_files_after_the_full_run_relints_only_them(tmp_path, mon
     uncached = lint_paths(files[1:2], settings, jobs=1)
     assert [asdict(r) for r in partial] == [asdict(r) for r in uncached]
     assert [f.code for f in partial[0].findings] == ["AL107"]
+
+
+@pytest.mark.parametrize("text", [
+    '{"@":"f","v":[{"@":"b","v":1}]}',  # bytes that are not text
+    '{"@":"f","v":[{"@":"b","v":"x","w":1}]}',  # a tagged value with a third key
+    '{"@":"f","v":[[1]]}',  # a list in a set
+    '{"@":"d","v":[[[1],2]]}',  # a list as a dict key
+    '{"@":"d","v":[[1,2,3]]}',  # not a pair
+    '{"@":"t","v":[{"v":1}]}',  # an untagged object in a tuple
+])
+def test_the_fast_decoder_rejects_what_the_format_does_not_write(text):
+    with pytest.raises(CorruptEntry):
+        loads(text)
+
+
+def test_the_fast_decoder_reads_sets_of_bytes_and_plain_items():
+    assert loads('{"@":"f","v":[{"@":"b","v":"x"},{"@":"b","v":""}]}') == frozenset({b"x", b""})
+    assert loads('{"@":"t","v":[1,"a",null,{"@":"t","v":[true]}]}') == (1, "a", None, (True,))
+    assert loads('{"@":"d","v":[["k",{"@":"s","v":["a"]}],[{"@":"t","v":[1]},2]]}') == {"k": {"a"}, (1,): 2}

@@ -12,7 +12,8 @@ from __future__ import annotations
 import libcst as cst
 
 _BASE = cst.CSTNode
-_VALIDATING = _BASE.__dict__["__post_init__"]
+# None if a libcst release validates elsewhere: then parsing is plain `libcst.parse_module`.
+_VALIDATING = _BASE.__dict__.get("__post_init__")
 
 
 def _unchecked(self: cst.CSTNode) -> None:
@@ -21,6 +22,8 @@ def _unchecked(self: cst.CSTNode) -> None:
 
 def parse_module(text: str) -> cst.Module:
     """`libcst.parse_module(text)`: the same tree, the same errors."""
+    if _VALIDATING is None:
+        return cst.parse_module(text)
     _BASE.__post_init__ = _unchecked  # type: ignore[method-assign]
     try:
         return cst.parse_module(text)

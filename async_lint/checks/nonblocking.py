@@ -156,5 +156,10 @@ def run_by_cli_main(ctx: FileContext, scope: Scope) -> bool:
 
 
 def serves_nothing(ctx: FileContext, scope: Scope) -> bool:
-    """AL101-AL107: `not_serving` (CLI commands, start-up code, CLI and script files), or a command's coroutine."""
-    return not_serving(ctx, scope) or run_by_cli_main(ctx, scope)
+    """AL101-AL107: `not_serving` (CLI commands, start-up code, CLI and script files), or a command's coroutine.
+    Asked for each call; the answer depends on the enclosing function only, so it is kept per scope."""
+    known = ctx.__dict__.setdefault("_serves_nothing", {})
+    answer = known.get(id(scope))
+    if answer is None:
+        answer = known[id(scope)] = not_serving(ctx, scope) or run_by_cli_main(ctx, scope)
+    return answer

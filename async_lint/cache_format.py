@@ -26,9 +26,22 @@ class CorruptEntry(ValueError):
     """The bytes are not a result this version of async-lint wrote."""
 
 
+@lru_cache(maxsize=None)
 def _fields(cls: type) -> list[dataclasses.Field]:
     # Fields excluded from comparison (`ModuleSummary.pending_lines`: syntax nodes) are not data: not stored.
     return [f for f in dataclasses.fields(cls) if f.compare]
+
+
+@lru_cache(maxsize=None)
+def _decoders(cls: type) -> tuple[tuple[str, Callable[[Any], bool]], ...]:
+    """(field name, validator) of each stored field of a result class, in order."""
+    return tuple((f.name, _checker(cls, f.name)) for f in _fields(cls))
+
+
+# What json.loads yields for scalars (exact types: it makes no subclasses).
+_PLAIN = frozenset({type(None), bool, int, float, str})
+# What decode yields that a set or a dict key may hold.
+_HASHABLE = _PLAIN | {bytes, tuple, frozenset}
 
 
 def encode(value: Any) -> Any:
@@ -56,12 +69,24 @@ def dumps(value: Any) -> str:
     return json.dumps(encode(value), separators=(",", ":"), allow_nan=False)
 
 
+def _bytes(data: Any) -> bytes | None:
+    """What decode makes of a tagged bytes value; None for anything else."""
+    if type(data) is dict and len(data) == 2 and data.get("@") == "b":
+        raw = data.get("v")
+        if type(raw) is str:
+            return raw.encode("latin-1")
+    return None
+
+
 def decode(data: Any) -> Any:
-    if data is None or isinstance(data, (bool, int, float, str)):
+    """The value `encode` made `data` from (a warm run decodes every file's result: type tests, not isinstance
+    chains, and no call for the plain items of a list)."""
+    kind = type(data)
+    if kind in _PLAIN:
         return data
-    if isinstance(data, list):
-        return [decode(item) for item in data]
-    if not isinstance(data, dict) or set(data) != {"@", "v"}:
+    if kind is list:
+        return [item if type(item) in _PLAIN else decode(item) for item in data]
+    if kind is not dict or len(data) != 2 or "@" not in data or "v" not in data:
         raise CorruptEntry("untagged object")
     tag, raw = data["@"], data["v"]
     if tag == "b":
@@ -71,34 +96,36 @@ def decode(data: Any) -> Any:
     if not isinstance(raw, list):
         raise CorruptEntry(f"value of {tag!r}")
     if tag == "t":
-        return tuple(decode(item) for item in raw)
-    if tag in ("s", "f"):
-        items = [decode(item) for item in raw]
-        if not all(isinstance(item, (str, bytes, int, float, tuple, frozenset)) or item is None for item in items):
+        return tuple([item if type(item) in _PLAIN else decode(item) for item in raw])
+    if tag in ("s", "f"):  # mostly sets of bytes (the words of a file the pre-filter skipped): inlined
+        items = [item if type(item) in _PLAIN else _bytes(item) or decode(item) for item in raw]
+        if not all(type(item) in _HASHABLE for item in items):
             raise CorruptEntry("unhashable set member")
         return set(items) if tag == "s" else frozenset(items)
     if tag == "d":
         out = {}
         for pair in raw:
-            if not isinstance(pair, list) or len(pair) != 2:
+            if type(pair) is not list or len(pair) != 2:
                 raise CorruptEntry("dict item")
-            key = decode(pair[0])
-            if not isinstance(key, (str, bytes, int, float, tuple, frozenset)) and key is not None:
-                raise CorruptEntry("unhashable dict key")
-            out[key] = decode(pair[1])
+            key, value = pair
+            if type(key) not in _PLAIN:
+                key = decode(key)
+                if type(key) not in _HASHABLE:
+                    raise CorruptEntry("unhashable dict key")
+            out[key] = value if type(value) in _PLAIN else decode(value)
         return out
     cls = CLASSES.get(tag) if isinstance(tag, str) else None
     if cls is None:
         raise CorruptEntry(f"unknown tag {tag!r}")
-    fields = _fields(cls)
+    fields = _decoders(cls)
     if len(raw) != len(fields):
         raise CorruptEntry(f"{tag}: {len(raw)} values for {len(fields)} fields")
     values = {}
-    for spec, item in zip(fields, raw):
-        value = decode(item)
-        if not _checker(cls, spec.name)(value):
-            raise CorruptEntry(f"{tag}.{spec.name}: unexpected {type(value).__name__}")
-        values[spec.name] = value
+    for (name, valid), item in zip(fields, raw):
+        value = item if type(item) in _PLAIN else decode(item)
+        if not valid(value):
+            raise CorruptEntry(f"{tag}.{name}: unexpected {type(value).__name__}")
+        values[name] = value
     return cls(**values)
 
 
@@ -127,6 +154,10 @@ _SCALARS: dict[str, Callable[[Any], bool]] = {
     "set": lambda v: type(v) is set,
     "frozenset": lambda v: type(v) is frozenset,
 }
+
+
+# Item annotations whose validator is one isinstance (as in _SCALARS): inlined into the container's.
+_TEXT: dict[str, type] = {"str": str, "bytes": bytes}
 
 
 @lru_cache(maxsize=None)
@@ -158,6 +189,9 @@ def _compile(node: ast.expr) -> Callable[[Any], bool]:
         args = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
         if outer in ("list", "set", "frozenset") and len(args) == 1:
             kind, item = _SCALARS[outer], _compile(args[0])
+            text = _TEXT.get(args[0].id) if isinstance(args[0], ast.Name) else None
+            if text is not None:  # `frozenset[bytes]`: one isinstance per item, no call
+                return lambda v: kind(v) and all(isinstance(x, text) for x in v)
             return lambda v: kind(v) and all(item(x) for x in v)
         if outer == "dict" and len(args) == 2:
             key, val = _compile(args[0]), _compile(args[1])
@@ -165,6 +199,9 @@ def _compile(node: ast.expr) -> Callable[[Any], bool]:
         if outer == "tuple":
             if len(args) == 2 and isinstance(args[1], ast.Constant) and args[1].value is Ellipsis:
                 item = _compile(args[0])
+                text = _TEXT.get(args[0].id) if isinstance(args[0], ast.Name) else None
+                if text is not None:
+                    return lambda v: isinstance(v, tuple) and all(isinstance(x, text) for x in v)
                 return lambda v: isinstance(v, tuple) and all(item(x) for x in v)
             items = [_compile(arg) for arg in args]
             return lambda v: isinstance(v, tuple) and len(v) == len(items) and all(c(x) for c, x in zip(items, v))

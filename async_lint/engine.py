@@ -19,6 +19,7 @@ from async_lint.finding import FileResult, Finding, Report, error_result
 from async_lint.fix.apply import source_lines
 from async_lint.fix.place import fix_info, nodes_to_place
 from async_lint.index import Deferred, module_name_for
+from async_lint.parsing import parse_module
 from async_lint.positions import Span, spans
 from async_lint.resolve import Resolver
 from async_lint.source import (SKIP_FILE, SourceError, decode, is_suppressed, noqa_codes, read_file, read_problem,
@@ -137,7 +138,7 @@ class Linter:
                 result.words = called_and_imported(data)
             return result
         try:
-            module = cst.parse_module(source.text)
+            module = parse_module(source.text)
         except cst.ParserSyntaxError as exc:
             return syntax_error_result(path, source.text, exc)
         except (RecursionError, MemoryError) as exc:
@@ -192,7 +193,7 @@ class Linter:
         result = FileResult(path)
         try:
             source = decode(self.read(path))
-            module = cst.parse_module(source.text)
+            module = parse_module(source.text)
         except (OSError, SourceError, cst.ParserSyntaxError):
             return result  # the file changed under us; the next run will see it
         facts = collect(module)

@@ -8,14 +8,17 @@ requested node is placed.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Iterable, Iterator
+from contextlib import contextmanager, nullcontext
+from typing import ContextManager, Iterable, Iterator
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 # (start line 1-based, start column 0-based, end line, end column)
 Span = tuple[int, int, int, int]
+
+
+_NOTHING = nullcontext()
 
 
 class _AllPlaced(Exception):
@@ -43,8 +46,11 @@ class _Cursor(CodegenState):
         else:
             self.column += len(value)
 
-    def add_token(self, value: str) -> None:
-        self._advance(value)
+    def add_token(self, value: str) -> None:  # `_advance`, inlined for the common token on one line
+        if "\n" in value or "\r" in value:
+            self._advance(value)
+        else:
+            self.column += len(value)
 
     def add_indent_tokens(self) -> None:
         for token in self.indent_tokens:
@@ -69,14 +75,19 @@ class _Cursor(CodegenState):
                 if not self.left:
                     raise _AllPlaced
 
-    @contextmanager
     def record_syntactic_position(
         self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None, end_node: cst.CSTNode | None = None
-    ) -> Iterator[None]:
+    ) -> ContextManager[None]:
+        # Asked for most nodes of the module: one shared no-op context unless the node is a target (a
+        # generator-based context manager per node cost a fifth of the codegen pass).
+        if id(node) not in self.targets:
+            return _NOTHING
+        return self._record(node, start_node, end_node)
+
+    @contextmanager
+    def _record(self, node: cst.CSTNode, start_node: cst.CSTNode | None, end_node: cst.CSTNode | None
+                ) -> Iterator[None]:
         key = id(node)
-        if key not in self.targets:
-            yield
-            return
         if end_node is not None:
             self.targets.add(id(end_node))
         if start_node is not None:

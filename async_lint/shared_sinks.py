@@ -134,6 +134,15 @@ class _Tokens:
     def __init__(self) -> None:
         self.kept: dict[str, set[bytes]] = {}
         self.size = 0
+        self.found: dict[tuple[str, bytes], bool] = {}  # (path, word) -> does the text hold it (a substring)
+
+    def holds(self, path: str, data: bytes, word: bytes) -> bool:
+        """`word in data`, remembered: the next round asks mostly the same context words."""
+        key = (path, word)
+        answer = self.found.get(key)
+        if answer is None:
+            answer = self.found[key] = word in data
+        return answer
 
     def of(self, path: str, data: bytes) -> set[bytes]:
         tokens = self.kept.get(path)
@@ -155,6 +164,7 @@ class _Matcher:
         self.pairs = {name.encode(): {c.encode() for c in context} for name, context in words.pairs.items()}
         self.classes = {c.encode() for c in words.classes}
         self.base = re.compile(rb"\bclass\s+\w+\s*\([^)]*" + _words(words.classes)) if words.classes else None
+        self.contexts = {c for context in self.pairs.values() for c in context}
         self.few = len(self.pairs) + len(self.classes) <= _FEW_WORDS
         self._word: dict[bytes, re.Pattern[bytes]] = {}
 
@@ -168,8 +178,11 @@ class _Matcher:
 
     def __call__(self, path: str, data: bytes) -> bool:
         if self.few:
-            if any(self._holds(data, name) and any(self._holds(data, c) for c in context)
-                   for name, context in self.pairs.items()):
+            # Substring tests first, each context word once: a word regex (no literal prefix to skip ahead with)
+            # costs far more, and most files hold none of the context words.
+            present = {c for c in self.contexts if self.tokens.holds(path, data, c)}
+            if present and any(not present.isdisjoint(context) and self._holds(data, name)
+                               and any(self._holds(data, c) for c in context) for name, context in self.pairs.items()):
                 return True
             return self.base is not None and any(c in data for c in self.classes) and bool(self.base.search(data))
         tokens = self.tokens.of(path, data)

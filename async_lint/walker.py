@@ -1,101 +1,19 @@
 """One pass over a libcst tree that records the facts every rule needs.
 
 libcst's visitor machinery rebuilds every node it visits and its metadata providers each walk the tree again
-(measured: 10x the cost of this walk). This walker reads the dataclass fields directly, keeps a parent map, and
-tracks scopes and name bindings itself, so rules answer their questions from plain tables.
+(measured: 10x the cost of this walk). This walker reads the dataclass fields directly (async_lint.tree), keeps a
+parent map, and tracks scopes and name bindings itself, so rules answer their questions from plain tables.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Iterator
 
 import libcst as cst
 
-# Fields that never hold code the rules look at: whitespace, punctuation, and names that are not references.
-_SKIP_FIELDS = frozenset(
-    {
-        "whitespace_before", "whitespace_after", "whitespace_after_star", "whitespace_before_colon",
-        "whitespace_after_colon", "header", "footer", "leading_lines", "lines_after_decorators",
-        "whitespace_before_params", "whitespace_after_def", "whitespace_after_async", "whitespace_after_await",
-        "whitespace_after_lambda", "whitespace_after_arg", "whitespace_after_func", "whitespace_before_args",
-        "whitespace_after_at", "whitespace_after_class", "whitespace_after_import", "whitespace_after_from",
-        "whitespace_before_import", "whitespace_after_as", "whitespace_before_as", "whitespace_after_for",
-        "whitespace_before_in", "whitespace_after_in", "whitespace_before_if", "whitespace_after_if",
-        "whitespace_after_while", "whitespace_after_with", "whitespace_after_except", "whitespace_after_return",
-        "whitespace_after_raise", "whitespace_after_assert", "whitespace_after_del", "whitespace_after_global",
-        "whitespace_after_nonlocal", "whitespace_after_yield", "whitespace_after_else", "whitespace_before_from",
-        "whitespace_after_walrus", "whitespace_before_walrus", "whitespace_after_indicator",
-        "whitespace_before_indicator", "whitespace_after_match", "whitespace_after_case",
-        "whitespace_after_type", "whitespace_after_exec",
-        "lpar", "rpar", "lbracket", "rbracket", "lbrace", "rbrace", "comma", "semicolon", "newline",
-        "trailing_whitespace", "equal", "colon", "dot", "operator", "star", "default_indent", "default_newline",
-        "encoding", "has_trailing_newline", "asynchronous", "keyword", "attr", "indent", "relative",
-        "prefix", "value_token", "quote", "await_",
-    }
-)
-
-_FIELDS: dict[type, tuple[str, ...]] = {}
-_FIELDS_REVERSED: dict[type, tuple[str, ...]] = {}
-
-
-def _fields(cls: type) -> tuple[str, ...]:
-    names = _FIELDS.get(cls)
-    if names is None:
-        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.name not in _SKIP_FIELDS)
-    return names
-
-
-class _IsNode(dict):
-    """type -> is it a libcst node class. A dict lookup instead of `isinstance(value, cst.CSTNode)`, which goes
-    through ABCMeta.__instancecheck__ (millions of calls per run)."""
-
-    def __missing__(self, cls: type) -> bool:
-        answer = self[cls] = isinstance(cls, type) and issubclass(cls, cst.CSTNode)
-        return answer
-
-
-_IS_NODE = _IsNode()
-
-
-def child_list(node: cst.CSTNode) -> list[cst.CSTNode]:
-    """The code-bearing children of `node`, in source order."""
-    out: list[cst.CSTNode] = []
-    is_node = _IS_NODE
-    for name in _fields(type(node)):
-        value = getattr(node, name)
-        cls = type(value)
-        if cls is tuple or cls is list:
-            for item in value:
-                if is_node[type(item)]:
-                    out.append(item)
-        elif is_node[cls]:
-            out.append(value)
-    return out
-
-
-def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """The code-bearing children of `node`, in source order."""
-    return iter(child_list(node))
-
-
-def dotted_name(node: cst.BaseExpression | None) -> str | None:
-    """`a.b.c` for a Name/Attribute chain, else None."""
-    parts = []
-    while isinstance(node, cst.Attribute):
-        parts.append(node.attr.value)
-        node = node.value
-    if isinstance(node, cst.Name):
-        parts.append(node.value)
-        return ".".join(reversed(parts))
-    return None
-
-
-def module_name_of(node: cst.BaseExpression | None) -> str:
-    if node is None:
-        return ""
-    return dotted_name(node) or ""
-
+# Re-exported: the checks import these from here.
+from async_lint.tree import (_FIELDS_REVERSED, _IS_NODE, _fields, child_list, children,  # noqa: F401
+                             dotted_name, module_name_of, push_children_reversed)
 
 # A binding of a name in a scope: (kind, payload).
 #   ("import", qualified name) ("assign", value expr) ("ann", (annotation expr, value expr | None))
@@ -202,6 +120,14 @@ def _params(params: cst.Parameters) -> list[cst.Param]:
     return out
 
 
+# The node types `collect` records something for; every other node only has its children walked.
+_SPECIAL = frozenset({
+    cst.Call, cst.FunctionDef, cst.Lambda, cst.ClassDef, cst.Import, cst.ImportFrom, cst.Assign, cst.AnnAssign,
+    cst.AugAssign, cst.For, cst.CompFor, cst.With, cst.NamedExpr, cst.ExceptHandler, cst.While, cst.Global,
+    cst.Nonlocal, cst.Yield, cst.Await, cst.MatchAs, cst.MatchStar,
+})
+
+
 def collect(module: cst.Module) -> Facts:
     """Walk `module` once and return its facts."""
     facts = Facts(module)
@@ -236,9 +162,27 @@ def collect(module: cst.Module) -> Facts:
             parent[id(node)] = owner
             stack.append((node, scope))
 
+    special = _SPECIAL
+    pop = stack.pop
     while stack:
-        node, scope = stack.pop()
+        node, scope = pop()
         t = type(node)
+        if t not in special:  # most nodes: only their children (push_children, inlined)
+            names = fields_reversed.get(t)
+            if names is None:
+                names = fields_reversed[t] = _fields(t)[::-1]
+            for name in names:
+                value = getattr(node, name)
+                kind = type(value)
+                if kind is tuple or kind is list:
+                    for item in reversed(value):
+                        if is_node[type(item)]:
+                            parent[id(item)] = node
+                            append((item, scope))
+                elif is_node[kind]:
+                    parent[id(value)] = node
+                    append((value, scope))
+            continue
 
         if t is cst.Call:
             facts.calls.append((node, scope))

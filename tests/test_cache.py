@@ -182,3 +182,52 @@ def test_a_partial_run_keeps_the_full_runs_entries(tmp_path, monkeypatch):
     third = lint_paths(files, settings, jobs=1, use_cache=True)
     assert parses == []
     assert [asdict(r) for r in third] == [asdict(r) for r in full]
+
+
+def test_a_run_on_a_few_files_after_the_full_run_relints_only_them(tmp_path, monkeypatch):
+    """The project pass asks the other files of the package for their summaries and AL107 call sites (forced
+    lints): the full run's cached plain lints answer them, so only the changed file is parsed, and the answer is
+    the one a run without cache gives."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    folder = tmp_path / "app"
+    folder.mkdir()
+    (folder / "__init__.py").write_text("")
+    (folder / "sink.py").write_text("import time\n\n\ndef pause():\n    time.sleep(1)\n")
+    files = [str(folder / "sink.py")]
+    for i in range(3):  # more would make one finding at the sink (shared_sinks.SHARED_SINK_CALLERS)
+        path = folder / f"caller{i}.py"
+        path.write_text(f"from app.sink import pause\n\n\nasync def handler{i}():\n    pause()\n")
+        files.append(str(path))
+    settings = settings_for("AL", root=tmp_path)
+    parses = []
+    real = runner._safe_lint
+    monkeypatch.setattr(runner, "_safe_lint", lambda linter, task: parses.append(task) or real(linter, task))
+    lint_paths(files, settings, jobs=1, use_cache=True)
+    with open(files[1], "a") as handle:
+        handle.write("# changed\n")
+    parses.clear()
+    partial = lint_paths(files[1:2], settings, jobs=1, use_cache=True)
+    # the changed file, and the sink's module, which no plain lint parsed (no `async`): none of the other callers
+    assert [task for task in parses if task[0] != files[0]] == [(files[1], False, False)]
+    uncached = lint_paths(files[1:2], settings, jobs=1)
+    assert [asdict(r) for r in partial] == [asdict(r) for r in uncached]
+    assert [f.code for f in partial[0].findings] == ["AL107"]
+
+
+@pytest.mark.parametrize("text", [
+    '{"@":"f","v":[{"@":"b","v":1}]}',  # bytes that are not text
+    '{"@":"f","v":[{"@":"b","v":"x","w":1}]}',  # a tagged value with a third key
+    '{"@":"f","v":[[1]]}',  # a list in a set
+    '{"@":"d","v":[[[1],2]]}',  # a list as a dict key
+    '{"@":"d","v":[[1,2,3]]}',  # not a pair
+    '{"@":"t","v":[{"v":1}]}',  # an untagged object in a tuple
+])
+def test_the_fast_decoder_rejects_what_the_format_does_not_write(text):
+    with pytest.raises(CorruptEntry):
+        loads(text)
+
+
+def test_the_fast_decoder_reads_sets_of_bytes_and_plain_items():
+    assert loads('{"@":"f","v":[{"@":"b","v":"x"},{"@":"b","v":""}]}') == frozenset({b"x", b""})
+    assert loads('{"@":"t","v":[1,"a",null,{"@":"t","v":[true]}]}') == (1, "a", None, (True,))
+    assert loads('{"@":"d","v":[["k",{"@":"s","v":["a"]}],[{"@":"t","v":[1]},2]]}') == {"k": {"a"}, (1,): 2}

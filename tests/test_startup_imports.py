@@ -84,3 +84,20 @@ def test_plain_output_is_what_rich_prints(project: Path) -> None:
         finally:
             sys.stdout = sys_stdout
         assert plain_out.getvalue() == rich_out.getvalue(), sample
+
+
+def test_a_cached_run_on_one_file_of_a_package_imports_nothing_heavy(tmp_path: Path) -> None:
+    """Pre-commit on an unchanged file after the whole-project run: the project pass asks the package's other
+    files for their AL107 call sites (forced lints), which the whole run's cached results answer."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "sink.py").write_text("import time\n\n\ndef pause():\n    time.sleep(1)\n")
+    for name in ("a", "b"):
+        (package / f"{name}.py").write_text(f"from pkg.sink import pause\n\n\nasync def {name}():\n    pause()\n")
+    first, first_out = _heavy_imports(["check", "."], tmp_path)
+    assert "libcst" in first and "AL107" in first_out
+    heavy, out = _heavy_imports(["check", "pkg/a.py"], tmp_path)
+    assert "AL107" in out
+    assert heavy == []

@@ -106,20 +106,23 @@ def is_path_operation(node: cst.FunctionDef) -> str | None:
 
 def imports_module(ctx: FileContext, prefixes: Iterable[str]) -> bool:
     """Whether the file imports anything from one of these top-level packages."""
-    cache = ctx.__dict__.setdefault("_fix_cache", {})
-    imported = cache.get("imported-packages")
-    if imported is None:
-        found: set[str] = set()
-        for node, _ in ctx.facts.imports:
-            if isinstance(node, cst.Import):
-                names = [dotted_name(alias.name) or "" for alias in node.names]
-            else:
-                if node.relative:
-                    continue
-                names = [dotted_name(node.module) or ""] if node.module is not None else []
-            found.update(name.split(".", 1)[0] for name in names)
-        imported = cache["imported-packages"] = frozenset(found)
-    return not imported.isdisjoint(prefixes)
+    tops = ctx.__dict__.get("_imported_tops")
+    if tops is None:  # asked per call by several checks: the file's imports are read once
+        tops = ctx.__dict__["_imported_tops"] = _imported_tops(ctx)
+    return not tops.isdisjoint(prefixes)
+
+
+def _imported_tops(ctx: FileContext) -> frozenset[str]:
+    out = set()
+    for node, _ in ctx.facts.imports:
+        if isinstance(node, cst.Import):
+            names = [dotted_name(alias.name) or "" for alias in node.names]
+        else:
+            if node.relative:
+                continue
+            names = [dotted_name(node.module) or ""] if node.module is not None else []
+        out.update(name.split(".", 1)[0] for name in names)
+    return frozenset(out)
 
 
 def handler_type_names(ctx: FileContext, handler: cst.ExceptHandler | cst.ExceptStarHandler,

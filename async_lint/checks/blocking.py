@@ -18,7 +18,7 @@ from async_lint.fix.spec import FixSpec, ImportNeed
 from async_lint.resolve import Resolver
 from async_lint.checks.nonblocking import (before_a_raise, has_nonblocking_flag, in_dev_only_branch,
                                            in_run_once_guard, is_teardown_wait, serves_nothing)
-from async_lint.walker import Scope, children, dotted_name
+from async_lint.walker import Scope, child_list, dotted_name
 
 
 def _is_false_or_zero(value: cst.BaseExpression) -> bool:
@@ -202,7 +202,7 @@ def _awaited_names(scope: Scope, ctx: FileContext) -> set[str]:
         elif t is cst.Call:
             if ctx.callee(node, scope) in AWAITABLE_TAKERS:
                 names.update(a.value.value for a in node.args if isinstance(a.value, cst.Name))
-        stack.extend(children(node))
+        stack.extend(child_list(node))
     return names
 
 

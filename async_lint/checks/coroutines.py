@@ -17,7 +17,7 @@ from async_lint.finding import Report
 from async_lint.flow import CONSUMER_METHODS, call_arg_key
 from async_lint.fix.nodes import awaited, in_generator_expression, spread_call
 from async_lint.fix.spec import FixSpec, ImportNeed
-from async_lint.walker import Facts, Scope, child_list, dotted_name
+from async_lint.walker import Facts, Scope, dotted_name, push_children_reversed
 
 _CONDITION_PARENTS = (cst.If, cst.While, cst.IfExp, cst.Assert)
 # What a coroutine object itself offers: using these is driving the coroutine, not forgetting it.
@@ -175,7 +175,7 @@ class CoroutineMisuse:
                 continue
             elif t is cst.Name:
                 order.append(node)
-            stack.extend(reversed(child_list(node)))
+            push_children_reversed(node, stack)
         self._orders[id(scope)] = (order, places)
         return order, places
 
@@ -214,10 +214,12 @@ class CoroutineRules(Rule):
         for call, scope in facts.calls:
             func = call.func
             callee = None
-            if "AL201" in enabled:
+            # Every AL201 report needs a catalog coroutine or a project callee: what the call's value becomes
+            # (`role`, which may follow a name through the function) is asked only then.
+            if "AL201" in enabled and (callee := ctx.callee(call, scope)) is not None and (
+                    coroutines.get(callee) is not None or (project is not None and project(callee))):
                 role = misuse.role(call, scope)
                 if role is not None and not _expects_raise(ctx, call, scope):
-                    callee = ctx.callee(call, scope)
                     shown = dotted_name(func) or callee
                     message = f"`{shown}()` returns a coroutine that is never awaited: {role}"
                     suggestion = "add `await`" if scope.in_async_function else (

@@ -1,0 +1,41 @@
+"""Performance shortcuts that must not change what the checks see (issue 14)."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from async_lint.parsing import parse_module
+from async_lint.runner import lint_paths
+from helpers import FIXTURES, settings_for
+
+SOURCES = sorted(FIXTURES.glob("*.py")) + sorted((Path(__file__).parent.parent / "async_lint").rglob("*.py"))[:40]
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
+def test_unchecked_parse_builds_the_same_tree(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    fast, reference = parse_module(text), cst.parse_module(text)
+    assert fast.deep_equals(reference)
+    assert fast.code == text
+
+
+def test_nodes_built_elsewhere_are_still_validated() -> None:
+    parse_module("x = 1\n")
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("not an identifier")
+    with pytest.raises(cst.ParserSyntaxError):
+        parse_module("def broken(:\n")
+    with pytest.raises(cst.CSTValidationError):  # also after the parser failed
+        cst.Name("1x")
+
+
+def test_a_run_leaves_the_collector_as_it_found_it(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("import time\n\n\nasync def handler():\n    time.sleep(1)\n")
+    before = gc.get_threshold()
+    results = lint_paths([str(tmp_path / "app.py")], settings_for("AL1", root=tmp_path), jobs=1)
+    assert [f.code for f in results[0].findings] == ["AL101"]
+    assert gc.get_threshold() == before

@@ -116,6 +116,7 @@ class FunctionSummary:
     abstract: bool = False  # only raises NotImplementedError / @abstractmethod: the overrides do the work
     attr_calls: tuple[tuple[str, str, int], ...] = ()  # `self.<attr>.<method>()` of untyped attributes, line
     self_calls: tuple[str, ...] = ()  # an `async def`'s unawaited `self.<method>()` calls (an async twin's body)
+    awaits: tuple[str, ...] = ()  # an `async def`'s awaited calls, by method name (`await self.splitter.asplit()`)
 
 
 @dataclass
@@ -198,6 +199,7 @@ class ProjectIndex(FlowQueries):
         self.classes.update(summary.classes)
         self.awaited |= summary.awaited
         self._chains: dict[str, list[str] | None] = {}  # a new module can complete any chain
+        self.__dict__.pop("_async_by_name", None)  # AL108's index of async defs by name (index_flow.py)
         for key, values in summary.shared.items():
             self._shared.setdefault(key, set()).update(values)
         for line in summary.arg_types:

@@ -63,9 +63,25 @@ class FlowQueries:
             if (found is not None and found.is_async
                     and found.qualname.rpartition(".")[0] == sync.qualname.rpartition(".")[0]):
                 # a twin that runs the sync method itself (a default `async def afoo(): return self.foo()`)
-                # gains nothing over it
-                return None if method in found.self_calls else twin
+                # gains nothing over it; nor one that only awaits such defaults of other objects
+                # (`await self.splitter.asplit(doc)` where every `asplit` returns `self.split(doc)`)
+                if method in found.self_calls or found.awaits and all(map(self._wraps_sync, found.awaits)):
+                    return None
+                return twin
         return None
+
+    def _wraps_sync(self, name: str) -> bool:
+        """Is every project `async def` named `name` a default that runs its sync twin (`async def asplit(self,
+        doc): return self.split(doc)`)? False when there is none, or one does async work of its own."""
+        by_name = self.__dict__.get("_async_by_name")
+        if by_name is None:
+            by_name = self.__dict__["_async_by_name"] = {}
+            for fn in self.functions.values():
+                if fn.is_async:
+                    by_name.setdefault(fn.qualname.rsplit(".", 1)[-1], []).append(fn)
+        found = by_name.get(name, ())
+        return bool(found) and all(not fn.awaits and any(name in twin_names(s) for s in fn.self_calls)
+                                   for fn in found)
 
     # ------------------------------------------------------------------ preview: objects and overrides
     def _owner(self, fn: FunctionSummary) -> str | None:

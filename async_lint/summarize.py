@@ -106,9 +106,15 @@ def summarize(facts: Facts, resolver: Resolver, catalog: Catalog, path: str, mod
     pending_attrs: dict[int, list] = {}
     for locator, (call, scope) in enumerate(facts.calls):
         if is_awaited(call, facts):
-            name = dotted_name(call.func)
-            if name:
-                summary.awaited.add(name.rsplit(".", 1)[-1])
+            func = call.func
+            short = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(
+                func, cst.Name) else None
+            if dotted_name(func) and short:
+                summary.awaited.add(short)
+            owner = by_scope.get(id(scope))
+            if owner is not None and owner.is_async and short and short not in owner.awaits \
+                    and len(owner.awaits) < 20:
+                owner.awaits = (*owner.awaits, short)  # AL108: a twin that only awaits wrappers gains nothing
         if preview:
             _arg_types(call, scope, resolver, is_project, summary)
         fn = by_scope.get(id(scope))

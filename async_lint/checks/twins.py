@@ -1,4 +1,4 @@
-"""AL108 (preview): a sync method called inside `async def` where an async twin exists: on a project class (found
+"""AL108: a sync method called inside `async def` where an async twin exists: on a project class (found
 by the project index), or on a library type of the catalog's `[[sync-twins]]` table (LangChain, LlamaIndex)."""
 
 from __future__ import annotations

@@ -301,7 +301,9 @@ class AsyncTests(Rule):
         """AL704 matters when the app can meet something bound to the test's loop: the test (or fixture) builds
         loop-bound objects itself or takes an `async def` fixture of this file. An async test that only reads
         plain objects works with the sync client: a style question, not reported."""
-        cache = self.__dict__.setdefault("_loop_state", {})
+        # Per file (the context): an id() of a node is only unique while its tree lives, and this rule object
+        # lints every file of its worker (a cache on it answered later files from freed nodes' ids).
+        cache = ctx.__dict__.setdefault("_loop_state", {})
         key = id(func.node)
         if key not in cache:
             loop_bound = table_names(ctx, "loop-bound-constructors", "names")

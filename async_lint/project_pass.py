@@ -185,15 +185,25 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
     # not named. Only files whose bytes hold the word are parsed, for their summary. A fact already published
     # settles its question for good (summaries only add facts), so only open questions are searched: first the
     # facts a finding needs to stand (specific class names), then the facts that would drop it.
-    def search(words: set[str]) -> None:
+    def search(words: set[str], called: bool = False) -> None:
+        """`called`: only files that call one of the words (`name(`): for a named file the pre-filter skipped,
+        the called names it recorded answer without reading it; another file's bytes are matched alike."""
         words.discard("")
         if not words:
             return
-        pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(words)) + rb")\b")
-        unparsed = [r.path for r in results if r.summary is None and r.path not in searched]
+        alternatives = b"|".join(re.escape(w.encode()) for w in sorted(words))
+        pattern = re.compile(rb"\b(?:" + alternatives + (rb")\s*\(" if called else rb")\b"))
+        unparsed = [r.path for r in results if r.summary is None and r.path not in searched
+                    and not (called and r.words is not None)]
+        if called:
+            wanted_words = {w.encode() for w in words}
+            unparsed_known = [r.path for r in results if r.summary is None and r.path not in searched
+                              and r.words is not None and not wanted_words.isdisjoint(r.words[0])]
         unparsed += [path for path, name in extra.items()
                      if name not in attempted and name not in summaries and path not in searched]
         wanted_files = _mentioning(workers, unparsed, pattern)
+        if called:
+            wanted_files += unparsed_known
         searched.update(wanted_files)
         index_all(workers.map([(path, True, True) for path in wanted_files]))
 
@@ -242,7 +252,7 @@ def _drop_cli_only(results: list[FileResult], counted: list[FileResult], summari
     asked |= {d.unless_cli_only for r in (*results, *counted) for d in r.deferred if d.unless_cli_only}
     if not asked:
         return
-    search(set(asked))
+    search(set(asked), called=True)
     facts: dict[str, set[str]] = {}
     for summary in summaries.values():
         root = package_root(summary.path, source_roots) or summary.path

@@ -24,6 +24,7 @@ from async_lint.positions import Span, spans
 from async_lint.resolve import Resolver
 from async_lint.source import (SKIP_FILE, SourceError, decode, is_suppressed, noqa_codes, read_file, read_problem,
                                syntax_error)
+from async_lint.serving import trigger_words
 from async_lint.summarize import settle_lines, summarize
 from async_lint.walker import Facts, collect
 
@@ -47,18 +48,7 @@ class Linter:
         self.rules: list[Rule] = [
             cls(settings.enabled) for cls in all_rules() if settings.enabled.intersection(cls.codes)
         ]
-        triggers: set[bytes] = set()
-        self.always_parse = False
-        for code in settings.enabled:
-            doc = self.catalog.rules.get(code)
-            if doc is None or doc.family == "AL0":  # input errors are found while reading, not by checks
-                continue
-            if not doc.triggers:
-                self.always_parse = True
-            triggers.update(t.encode() for t in doc.triggers)
-        if "AL401" in settings.enabled:  # `extend-closeable-types`: a file naming one of them is parsed
-            triggers.update(name.rsplit(".", 1)[-1].encode() for name in settings.extend_closeable)
-        self.triggers = tuple(sorted(triggers))
+        self.always_parse, self.triggers = trigger_words(settings)
         # A project folder without __init__.py may hold `redis.py`: library names stay library names, unless the
         # project defines that package itself (linting airflow, langchain_core or llama_index: see `is_project`).
         self.library_roots = self.catalog.library_roots | STDLIB

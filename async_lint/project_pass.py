@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from async_lint.config import Settings
 from async_lint.finding import FileResult
 from async_lint.index import ProjectIndex, package_root
-from async_lint.serving import KEY as AWAITED_BY, cli_only_names
+from async_lint.serving import KEY as AWAITED_BY, callers_of, cli_only_names, trigger_words
 from async_lint.shared_sinks import collapse_shared_sinks, count_sink_sites
 
 if TYPE_CHECKING:
@@ -185,25 +185,15 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
     # not named. Only files whose bytes hold the word are parsed, for their summary. A fact already published
     # settles its question for good (summaries only add facts), so only open questions are searched: first the
     # facts a finding needs to stand (specific class names), then the facts that would drop it.
-    def search(words: set[str], called: bool = False) -> None:
-        """`called`: only files that call one of the words (`name(`): for a named file the pre-filter skipped,
-        the called names it recorded answer without reading it; another file's bytes are matched alike."""
+    def search(words: set[str]) -> None:
         words.discard("")
         if not words:
             return
-        alternatives = b"|".join(re.escape(w.encode()) for w in sorted(words))
-        pattern = re.compile(rb"\b(?:" + alternatives + (rb")\s*\(" if called else rb")\b"))
-        unparsed = [r.path for r in results if r.summary is None and r.path not in searched
-                    and not (called and r.words is not None)]
-        if called:
-            wanted_words = {w.encode() for w in words}
-            unparsed_known = [r.path for r in results if r.summary is None and r.path not in searched
-                              and r.words is not None and not wanted_words.isdisjoint(r.words[0])]
+        pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(words)) + rb")\b")
+        unparsed = [r.path for r in results if r.summary is None and r.path not in searched]
         unparsed += [path for path, name in extra.items()
                      if name not in attempted and name not in summaries and path not in searched]
         wanted_files = _mentioning(workers, unparsed, pattern)
-        if called:
-            wanted_files += unparsed_known
         searched.update(wanted_files)
         index_all(workers.map([(path, True, True) for path in wanted_files]))
 
@@ -216,7 +206,29 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
     words |= {f.fix.unless_awaited for r in results for f in r.findings
               if f.fix is not None and f.fix.unless_awaited and f.fix.unless_awaited not in index.awaited}
     search(words)
-    _drop_cli_only(results, counted, summaries, search, settings.source_roots)
+
+    always, triggers = trigger_words(settings)
+
+    def search_callers(names: set[str]) -> None:
+        """The package files not named (a one-file run) that a folder run would parse (the pre-filter's words)
+        and that call one of `names`. A folder run linted every such file already: there are none."""
+        if not names or not extra:
+            return
+        pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(names)) + rb")\s*\(")
+        wanted_files = []
+        for path, name in extra.items():
+            if name in attempted or name in summaries or path in searched:
+                continue
+            try:
+                data = workers.read(path)
+            except OSError:
+                continue
+            if (always or any(t in data for t in triggers)) and pattern.search(data):
+                wanted_files.append(path)
+        searched.update(wanted_files)
+        index_all(workers.map([(path, True, True) for path in wanted_files]))
+
+    _drop_cli_only(results, counted, summaries, index, search_callers, settings.source_roots)
 
     # 2: confirm the deferred findings; only files with confirmed ones are read again, to place them.
     confirmed_by_path: dict[str, list] = {}
@@ -242,17 +254,24 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
         r.findings.sort(key=lambda f: f.sort_key())
 
 
-def _drop_cli_only(results: list[FileResult], counted: list[FileResult], summaries: dict, search,
-                   source_roots: tuple[str, ...]) -> None:
+def _drop_cli_only(results: list[FileResult], counted: list[FileResult], summaries: dict, index: ProjectIndex,
+                   search_callers, source_roots: tuple[str, ...]) -> None:
     """1b-5: AL101-AL107 in an `async def` that only code serving nothing awaits (checks/callers.py). The files
-    that name such a function and were not parsed yet may hold another caller: they are parsed first. Callers
-    count within the finding's top-level package (a file outside any package: within the file), the files that
-    linting one file indexes too, so pre-commit and CI agree."""
+    that call such a function (or, in turn, its callers) and were not parsed yet may hold another caller: in a
+    one-file run they are parsed first, as the folder run parsed them. Callers count within the finding's
+    top-level package (a file outside any package: within the file), the files that linting one file indexes
+    too, so pre-commit and CI agree."""
     asked = {f.unless_cli_only for r in results for f in r.findings if f.unless_cli_only}
     asked |= {d.unless_cli_only for r in (*results, *counted) for d in r.deferred if d.unless_cli_only}
     if not asked:
         return
-    search(set(asked), called=True)
+    names = set(asked)
+    for _ in range(8):  # callers of callers, as deep as the folder run's facts reach
+        search_callers(names)
+        more = callers_of(index.shared(AWAITED_BY), names) - names
+        if not more:
+            break
+        names |= more
     facts: dict[str, set[str]] = {}
     for summary in summaries.values():
         root = package_root(summary.path, source_roots) or summary.path

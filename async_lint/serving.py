@@ -6,6 +6,34 @@ from __future__ import annotations
 KEY = "awaited-by"
 
 
+def trigger_words(settings) -> tuple[bool, tuple[bytes, ...]]:
+    """(parse every file, the words whose presence makes a file worth parsing) for the enabled rules: the byte
+    pre-filter of the first pass (engine.Linter), also what the project pass searches alike."""
+    catalog = settings.catalog()
+    triggers: set[bytes] = set()
+    always = False
+    for code in settings.enabled:
+        doc = catalog.rules.get(code)
+        if doc is None or doc.family == "AL0":  # input errors are found while reading, not by checks
+            continue
+        if not doc.triggers:
+            always = True
+        triggers.update(t.encode() for t in doc.triggers)
+    if "AL401" in settings.enabled:  # `extend-closeable-types`: a file naming one of them is parsed
+        triggers.update(name.rsplit(".", 1)[-1].encode() for name in settings.extend_closeable)
+    return always, tuple(sorted(triggers))
+
+
+def callers_of(facts: set[str], names: set[str]) -> set[str]:
+    """The functions (by name) that call one of `names`, from `awaited-by` facts."""
+    out = set()
+    for fact in facts:
+        name, _, caller = fact.partition("\0")
+        if name in names:
+            out.add(caller)
+    return out - {"!", "*"}
+
+
 def cli_only_names(facts: set[str]) -> set[str]:
     """The names that code serving nothing reaches (through calls by name) and serving code does not. Serving
     roots are callers at module or class level (`*`) and callers that nothing calls by name (entry points: a

@@ -24,7 +24,7 @@ from async_lint.positions import Span, spans
 from async_lint.resolve import Resolver
 from async_lint.source import (SKIP_FILE, SourceError, decode, is_suppressed, noqa_codes, read_file, read_problem,
                                syntax_error)
-from async_lint.serving import trigger_words
+from async_lint.serving import CALLED, trigger_words
 from async_lint.summarize import settle_lines, summarize
 from async_lint.walker import Facts, collect
 
@@ -290,7 +290,7 @@ class Linter:
 
 
 _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
-_CALLED = re.compile(rb"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+_CALLED = CALLED  # async_lint/serving.py
 _IMPORT_LINE = re.compile(rb"^[ \t]*(?:from|import)[ \t][^\n]*", re.MULTILINE)
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from async_lint.config import Settings
 from async_lint.finding import FileResult
 from async_lint.index import ProjectIndex, package_root
-from async_lint.serving import KEY as AWAITED_BY, callers_of, cli_only_names, trigger_words
+from async_lint.serving import CALLED, KEY as AWAITED_BY, callers_of, cli_only_names, trigger_words
 from async_lint.shared_sinks import collapse_shared_sinks, count_sink_sites
 
 if TYPE_CHECKING:
@@ -209,22 +209,25 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
 
     always, triggers = trigger_words(settings)
 
+    called_in: dict[str, frozenset[str]] = {}  # package file not named -> the names it calls (pre-filtered)
+
     def search_callers(names: set[str]) -> None:
         """The package files not named (a one-file run) that a folder run would parse (the pre-filter's words)
-        and that call one of `names`. A folder run linted every such file already: there are none."""
+        and that call one of `names`. A folder run linted every such file already: there are none. Each file
+        is read once, whatever the number of rounds."""
         if not names or not extra:
             return
-        pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(names)) + rb")\s*\(")
-        wanted_files = []
-        for path, name in extra.items():
-            if name in attempted or name in summaries or path in searched:
-                continue
-            try:
-                data = workers.read(path)
-            except OSError:
-                continue
-            if (always or any(t in data for t in triggers)) and pattern.search(data):
-                wanted_files.append(path)
+        if not called_in:
+            for path in extra:
+                try:
+                    data = workers.read(path)
+                except OSError:
+                    continue
+                if always or any(t in data for t in triggers):
+                    called_in[path] = frozenset(w.decode() for w in CALLED.findall(data))
+        wanted_files = [path for path, name in extra.items()
+                        if name not in attempted and name not in summaries and path not in searched
+                        and not names.isdisjoint(called_in.get(path, ()))]
         searched.update(wanted_files)
         index_all(workers.map([(path, True, True) for path in wanted_files]))
 

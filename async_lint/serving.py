@@ -3,7 +3,10 @@ async_lint/checks/callers.py publishes per file (kept free of libcst: the projec
 
 from __future__ import annotations
 
+import re
+
 KEY = "awaited-by"
+CALLED = re.compile(rb"([A-Za-z_][A-Za-z0-9_]*)\s*\(")  # names followed by `(`, as engine.called_and_imported
 
 
 def trigger_words(settings) -> tuple[bool, tuple[bytes, ...]]:

@@ -10,7 +10,7 @@ from async_lint.checks.blocking import blocking_entry
 from async_lint.checks.nonblocking import in_dev_only_branch, in_run_once_guard
 from async_lint.index import ClassSummary, FunctionSummary, ModuleSummary
 from async_lint.resolve import Resolver
-from async_lint.walker import Facts, dotted_name
+from async_lint.walker import Facts, dotted_name, short_name
 
 MAX_CALLS = 200
 # A function cached by these runs its body once per argument set: a blocking call there is a one-off (AL107).
@@ -107,8 +107,7 @@ def summarize(facts: Facts, resolver: Resolver, catalog: Catalog, path: str, mod
     for locator, (call, scope) in enumerate(facts.calls):
         if is_awaited(call, facts):
             func = call.func
-            short = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(
-                func, cst.Name) else None
+            short = short_name(func)
             if dotted_name(func) and short:
                 summary.awaited.add(short)
             owner = by_scope.get(id(scope))

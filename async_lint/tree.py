@@ -116,6 +116,15 @@ def dotted_name(node: cst.BaseExpression | None) -> str | None:
     return None
 
 
+def short_name(func: cst.BaseExpression) -> str | None:
+    """The name a call is made by: `save` for `save(...)` and for `repo.save(...)`, else None."""
+    if isinstance(func, cst.Name):
+        return func.value
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return None
+
+
 def module_name_of(node: cst.BaseExpression | None) -> str:
     if node is None:
         return ""

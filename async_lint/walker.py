@@ -13,7 +13,7 @@ import libcst as cst
 
 # Re-exported: the checks import these from here.
 from async_lint.tree import (_FIELDS_REVERSED, _IS_NODE, _fields, child_list, children,  # noqa: F401
-                             dotted_name, module_name_of, push_children_reversed)
+                             dotted_name, module_name_of, push_children_reversed, short_name)
 
 # A binding of a name in a scope: (kind, payload).
 #   ("import", qualified name) ("assign", value expr) ("ann", (annotation expr, value expr | None))

@@ -18,10 +18,11 @@ from __future__ import annotations
 import libcst as cst
 
 from async_lint.checks import Rule
+from async_lint.checks._util import strip_call
 from async_lint.checks.nonblocking import serves_nothing
 from async_lint.context import FileContext
 from async_lint.serving import KEY
-from async_lint.walker import Scope
+from async_lint.walker import Scope, dotted_name, short_name
 
 # Decorators that do not make an entry point of a method.
 _PLAIN_DECORATORS = frozenset({"staticmethod", "classmethod", "abstractmethod", "override", "abc.abstractmethod",
@@ -38,33 +39,12 @@ def cli_only_candidate(scope: Scope) -> str | None:
     return None if name.startswith("__") else name
 
 
-def _short_name(func: cst.BaseExpression) -> str | None:
-    if isinstance(func, cst.Name):
-        return func.value
-    if isinstance(func, cst.Attribute):
-        return func.attr.value
-    return None
-
-
-def _decorator_name(decorator: cst.Decorator) -> str:
-    expr = decorator.decorator
-    if isinstance(expr, cst.Call):
-        expr = expr.func
-    parts = []
-    while isinstance(expr, cst.Attribute):
-        parts.append(expr.attr.value)
-        expr = expr.value
-    if isinstance(expr, cst.Name):
-        parts.append(expr.value)
-    return ".".join(reversed(parts))
-
-
 def awaited_by(ctx: FileContext) -> set[str]:
     facts = ctx.facts
     out: set[str] = set()
     keys: dict[int, str] = {}
     for call, scope in facts.calls:
-        name = _short_name(call.func)
+        name = short_name(call.func)
         if name is None:
             continue
         function = scope.function
@@ -81,7 +61,7 @@ def awaited_by(ctx: FileContext) -> set[str]:
             keys[id(scope)] = key
         out.add(f"{name}\0{key}")
     for node, fscope in facts.functions:
-        if fscope.is_async and any(_decorator_name(d) not in _PLAIN_DECORATORS for d in node.decorators):
+        if fscope.is_async and any((dotted_name(strip_call(d.decorator)) or "") not in _PLAIN_DECORATORS for d in node.decorators):
             out.add(f"{node.name.value}\0{'!' if serves_nothing(ctx, fscope) else '*'}")
     return out
 

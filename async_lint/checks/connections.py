@@ -15,7 +15,7 @@ from async_lint.checks import Rule
 from async_lint.checks._util import NESTED_SCOPES, has_star_kwargs, is_none, keyword, positional, table, tail
 from async_lint.context import FileContext
 from async_lint.finding import Report
-from async_lint.walker import Scope, dotted_name
+from async_lint.walker import Scope, dotted_name, short_name
 
 
 class _Wrappers:
@@ -67,10 +67,7 @@ def _callers_under_deadline(ctx: FileContext, scope: Scope, wrappers: _Wrappers)
     name = function.node.name.value
     seen = 0
     for call, where in ctx.facts.calls:
-        func = call.func
-        called = func.value if isinstance(func, cst.Name) else (func.attr.value if isinstance(func, cst.Attribute)
-                                                                 else None)
-        if called != name:
+        if short_name(call.func) != name:
             continue
         if not under_deadline(ctx, call, where, wrappers):
             return False

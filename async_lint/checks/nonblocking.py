@@ -9,7 +9,7 @@ context manager's `yield`). The catalog's `[[nonblocking-flags]]` and `[[teardow
 from __future__ import annotations
 
 import fnmatch
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import libcst as cst
 
@@ -95,6 +95,17 @@ def _memo_index(function: cst.FunctionDef, facts: Facts) -> int | None:
     return cache[key]
 
 
+def _and_operands(test: cst.BaseExpression) -> Iterator[cst.BaseExpression]:
+    """The operands of `a and b and c` (the test itself when it is no `and`)."""
+    stack = [test]
+    while stack:
+        test = stack.pop()
+        if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+            stack += [test.left, test.right]
+        else:
+            yield test
+
+
 def in_dev_only_branch(node: cst.CSTNode, facts: Facts, catalog: Catalog) -> bool:
     """Is the call in the body of `if settings.DEBUG:` / `if GLOBAL_SETTINGS.DEVELOPMENT_MODE:` (a flag the
     `[[dev-only-flags]]` table names, alone or in an `and`) within its function? Development-only code."""
@@ -107,21 +118,12 @@ def in_dev_only_branch(node: cst.CSTNode, facts: Facts, catalog: Catalog) -> boo
         if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
             return False
         if isinstance(ancestor, cst.If) and child is ancestor.body:
-            tests = [ancestor.test]
-            while tests:
-                test = tests.pop()
-                if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
-                    tests += [test.left, test.right]
-                elif isinstance(test, (cst.Name, cst.Attribute)):
-                    name = dotted_name(test)
-                    if name is not None and name.rsplit(".", 1)[-1].lower() in names:
-                        return True
+            for test in _and_operands(ancestor.test):
+                name = dotted_name(test)
+                if name is not None and name.rsplit(".", 1)[-1].lower() in names:
+                    return True
         child = ancestor
     return False
-
-
-def _store(node: cst.BaseExpression) -> str | None:
-    return dotted_name(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
 
 
 def memo_return(function: cst.FunctionDef) -> int | None:
@@ -139,15 +141,11 @@ def memo_return(function: cst.FunctionDef) -> int | None:
         returned = inner[0].body[0]
         if not (isinstance(returned, cst.Return) and isinstance(returned.value, cst.Subscript)):
             continue
-        store = _store(returned.value.value)
-        tests = [statement.test]
-        while tests:
-            test = tests.pop()
-            if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
-                tests += [test.left, test.right]
-            elif (isinstance(test, cst.Comparison) and len(test.comparisons) == 1
-                  and isinstance(test.comparisons[0].operator, cst.In)
-                  and store is not None and _store(test.comparisons[0].comparator) == store):
+        store = dotted_name(returned.value.value)
+        for test in _and_operands(statement.test):
+            if (isinstance(test, cst.Comparison) and len(test.comparisons) == 1
+                    and isinstance(test.comparisons[0].operator, cst.In)
+                    and store is not None and dotted_name(test.comparisons[0].comparator) == store):
                 found.setdefault(store, index)
     if not found:
         return None
@@ -155,7 +153,7 @@ def memo_return(function: cst.FunctionDef) -> int | None:
         if isinstance(node, (cst.Assign, cst.AnnAssign)):
             targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
             for target in targets:
-                if isinstance(target, cst.Subscript) and (name := _store(target.value)) in found:
+                if isinstance(target, cst.Subscript) and (name := dotted_name(target.value)) in found:
                     return found[name]
     return None
 

@@ -28,7 +28,7 @@ from async_lint.context import FileContext
 from async_lint.finding import Report
 from async_lint.fix.nodes import spelled
 from async_lint.fix.spec import FixSpec
-from async_lint.walker import Scope, dotted_name
+from async_lint.walker import Scope, dotted_name, short_name
 
 LOOP = "asyncio.AbstractEventLoop"
 _LOOP_METHODS = ("call_soon", "call_later", "call_at", "create_task")
@@ -84,8 +84,7 @@ class LoopApiFromThread(Rule):
         found: dict[int, ThreadFunction] = {}
         for call, scope in facts.calls:
             func = call.func
-            name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(
-                func, cst.Name) else ""
+            name = short_name(func) or ""
             if name not in ("to_thread", "run_sync", "run_in_threadpool", "run_in_executor", "Thread", "Timer",
                             "Depends", "Security"):
                 continue

@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 
 KEY = "awaited-by"
-CALLED = re.compile(rb"([A-Za-z_][A-Za-z0-9_]*)\s*\(")  # names followed by `(`, as engine.called_and_imported
+# Names followed by `(` (engine.called_and_imported, the project pass's caller search). A name is tried only at
+# its start and never given back (`*+`): the plain `[A-Za-z_][A-Za-z0-9_]*\s*\(` retried every suffix of every
+# name not followed by `(` (quadratic in the name's length) and the same matches took 3.3 times as long.
+CALLED = re.compile(rb"(?<![A-Za-z_])([A-Za-z_][A-Za-z0-9_]*+)\s*\(")
 
 
 def trigger_words(settings) -> tuple[bool, tuple[bytes, ...]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 from pathlib import Path
 
 import libcst as cst
@@ -10,6 +11,7 @@ import pytest
 
 from async_lint.parsing import parse_module
 from async_lint.runner import lint_paths
+from async_lint.serving import CALLED
 from helpers import FIXTURES, settings_for
 
 SOURCES = sorted(FIXTURES.glob("*.py")) + sorted((Path(__file__).parent.parent / "async_lint").rglob("*.py"))[:40]
@@ -39,3 +41,23 @@ def test_a_run_leaves_the_collector_as_it_found_it(tmp_path: Path) -> None:
     results = lint_paths([str(tmp_path / "app.py")], settings_for("AL1", root=tmp_path), jobs=1)
     assert [f.code for f in results[0].findings] == ["AL101"]
     assert gc.get_threshold() == before
+
+
+PLAIN_CALLED = re.compile(rb"([A-Za-z_][A-Za-z0-9_]*)\s*\(")  # what serving.CALLED stands for, written plainly
+
+
+@pytest.mark.parametrize("data", [
+    b"foo(1)\nbar (2)\nbaz\n(3)\nx.meth(4)\n",
+    b"1abc(2) a1b(3) _x9 (4) name_not_called = 1\n",
+    b"def f(a, b): return g(a)(b)\nclass C(Base): pass\n",
+    b"long_identifier_without_call + other_long_identifier_without_call\n",
+    b"",
+], ids=["calls", "digits", "defs", "no-calls", "empty"])
+def test_called_names_are_the_plain_patterns(data: bytes) -> None:
+    assert CALLED.findall(data) == PLAIN_CALLED.findall(data)
+
+
+def test_called_names_match_the_plain_pattern_on_real_sources() -> None:
+    for path in SOURCES:
+        data = path.read_bytes()
+        assert CALLED.findall(data) == PLAIN_CALLED.findall(data), path

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from async_lint.config import Settings
 from async_lint.finding import FileResult
 from async_lint.index import ProjectIndex, package_root
-from async_lint.serving import CALLED, KEY as AWAITED_BY, callers_of, cli_only_names, trigger_words
+from async_lint.serving import KEY as AWAITED_BY, callers_of, cli_only_names, trigger_words
 from async_lint.shared_sinks import collapse_shared_sinks, count_sink_sites
 
 if TYPE_CHECKING:
@@ -218,13 +218,9 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
         if not names or not extra:
             return
         if not called_in:
-            for path in extra:
-                try:
-                    data = workers.read(path)
-                except OSError:
-                    continue
-                if always or any(t in data for t in triggers):
-                    called_in[path] = frozenset(w.decode() for w in CALLED.findall(data))
+            passes = (lambda data: True) if always else (lambda data: any(t in data for t in triggers))
+            for path, called in workers.called_names(list(extra), passes).items():
+                called_in[path] = frozenset(w.decode() for w in called)
         wanted_files = [path for path, name in extra.items()
                         if name not in attempted and name not in summaries and path not in searched
                         and not names.isdisjoint(called_in.get(path, ()))]

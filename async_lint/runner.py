@@ -183,6 +183,27 @@ class _Workers:
                 self.cache.put(describe(item)[0], mode, key, result)
         return out  # type: ignore[return-value]
 
+    def called_names(self, paths: list[str], passes: Callable[[bytes], bool]) -> dict[str, frozenset[bytes]]:
+        """The names each readable file calls (serving.CALLED), empty for a file whose bytes `passes` rejects
+        (the pre-filter): cached by content, so a run on a few files does not scan the package again."""
+        from async_lint.serving import CALLED
+
+        def scan(misses: list[str]) -> list[FileResult]:
+            out = []
+            for path in misses:
+                try:
+                    data = self.read(path)
+                except OSError:
+                    out.append(FileResult(path))
+                    continue
+                called = frozenset(CALLED.findall(data)) if passes(data) else frozenset()
+                out.append(FileResult(path, words=(called, frozenset())))
+            return out
+
+        results = (scan(paths) if self.cache is None
+                   else self._cached(paths, lambda path: (path, "calls", ""), scan))
+        return {r.path: r.words[0] for r in results if r.words is not None}
+
     def _linter(self) -> "Linter":
         if self.local is None:
             self.local = _new_linter(self.settings, self.packages)

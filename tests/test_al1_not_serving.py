@@ -62,3 +62,31 @@ def test_coroutines_only_cli_code_awaits_serve_nothing(alone):
                 if code in AL1}
     assert ("toolkit/envs.py", 20, "AL104") in expected
     assert found == expected
+
+
+def test_a_run_on_one_file_scans_the_package_for_callers_once(tmp_path, monkeypatch):
+    """The caller search of a one-file run (pre-commit) reads the names each package file calls from the cache
+    the first such run filled: the next one scans no file again, and answers the same."""
+    import shutil
+
+    import async_lint.serving as serving
+
+    project = tmp_path / "toolkit"
+    shutil.copytree(TOOLKIT, project)
+    settings = settings_for(*AL1, root=project)
+    target = str(project / "toolkit" / "envs.py")
+    scanned: list[int] = []
+    plain = serving.CALLED
+
+    class Counting:
+        def findall(self, data):
+            scanned.append(len(data))
+            return plain.findall(data)
+
+    monkeypatch.setattr(serving, "CALLED", Counting())
+    first = lint_paths([target], settings, jobs=1, use_cache=True)
+    assert scanned, "the first one-file run scans the package's files for callers"
+    scanned.clear()
+    second = lint_paths([target], settings, jobs=1, use_cache=True)
+    assert scanned == []
+    assert [(f.row, f.code) for f in second[0].findings] == [(f.row, f.code) for f in first[0].findings]

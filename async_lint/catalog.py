@@ -42,6 +42,7 @@ class RuleDoc:
     default: bool
     family: str
     triggers: tuple[str, ...]
+    triggers_anywhere: bool = False  # the trigger words count in strings and comments too (serving.Prefilter)
     project: bool = False  # needs the project index (answers from other files, or publishes facts for them)
     preview: bool = False  # runs only with `--preview` / `preview = true`
     peer_codes: tuple[str, ...] = ()  # other linters' codes for the same pitfall (PEER_CODES)
@@ -256,6 +257,7 @@ def build_catalog(
                 default=rule.get("default", True),
                 family=family,
                 triggers=tuple(rule.get("triggers", triggers)),
+                triggers_anywhere=rule.get("triggers-anywhere", False),
                 project=rule.get("project", False),
                 preview=rule.get("preview", False),
                 peer_codes=PEER_CODES.get(rule["code"], ()),

@@ -24,7 +24,7 @@ from async_lint.positions import Span, spans
 from async_lint.resolve import Resolver
 from async_lint.source import (SKIP_FILE, SourceError, decode, is_suppressed, noqa_codes, read_file, read_problem,
                                syntax_error)
-from async_lint.serving import CALLED, trigger_words
+from async_lint.serving import CALLED, prefilter
 from async_lint.summarize import settle_lines, summarize
 from async_lint.walker import Facts, collect
 
@@ -48,7 +48,7 @@ class Linter:
         self.rules: list[Rule] = [
             cls(settings.enabled) for cls in all_rules() if settings.enabled.intersection(cls.codes)
         ]
-        self.always_parse, self.triggers = trigger_words(settings)
+        self.may_trigger = prefilter(settings)  # data -> worth parsing?
         # A project folder without __init__.py may hold `redis.py`: library names stay library names, unless the
         # project defines that package itself (linting airflow, langchain_core or llama_index: see `is_project`).
         self.library_roots = self.catalog.library_roots | STDLIB
@@ -79,9 +79,6 @@ class Linter:
         """Enabled codes not reported in this file: its per-file-ignores, and in test files those outside
         `test-select`."""
         return self.settings.ignored_in(path)
-
-    def may_trigger(self, data: bytes) -> bool:
-        return self.always_parse or any(t in data for t in self.triggers)
 
     def read(self, path: str) -> bytes:
         """A file's bytes: from the overlay of not-yet-written fixes, else from disk."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from async_lint.config import Settings
 from async_lint.finding import FileResult
 from async_lint.index import ProjectIndex, package_root
-from async_lint.serving import KEY as AWAITED_BY, callers_of, cli_only_names, trigger_words
+from async_lint.serving import KEY as AWAITED_BY, callers_of, cli_only_names, prefilter
 from async_lint.shared_sinks import collapse_shared_sinks, count_sink_sites
 
 if TYPE_CHECKING:
@@ -207,7 +207,7 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
               if f.fix is not None and f.fix.unless_awaited and f.fix.unless_awaited not in index.awaited}
     search(words)
 
-    always, triggers = trigger_words(settings)
+    passes = prefilter(settings)
 
     called_in: dict[str, frozenset[str]] = {}  # package file not named -> the names it calls (pre-filtered)
 
@@ -218,7 +218,6 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
         if not names or not extra:
             return
         if not called_in:
-            passes = (lambda data: True) if always else (lambda data: any(t in data for t in triggers))
             for path, called in workers.called_names(list(extra), passes).items():
                 called_in[path] = frozenset(w.decode() for w in called)
         wanted_files = [path for path, name in extra.items()

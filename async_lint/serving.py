@@ -1,5 +1,6 @@
-"""Which coroutine functions only code that serves nothing reaches, from the `awaited-by` facts that
-async_lint/checks/callers.py publishes per file (kept free of libcst: the project pass imports it)."""
+"""What the first pass and the project pass must agree on, kept free of libcst (the project pass imports it):
+the byte pre-filter (which files are worth parsing), and which coroutine functions only code that serves
+nothing reaches, from the `awaited-by` facts that async_lint/checks/callers.py publishes per file."""
 
 from __future__ import annotations
 
@@ -12,22 +13,72 @@ KEY = "awaited-by"
 CALLED = re.compile(rb"(?<![A-Za-z_])([A-Za-z_][A-Za-z0-9_]*+)\s*\(")
 
 
-def trigger_words(settings) -> tuple[bool, tuple[bytes, ...]]:
-    """(parse every file, the words whose presence makes a file worth parsing) for the enabled rules: the byte
-    pre-filter of the first pass (engine.Linter), also what the project pass searches alike."""
+class Prefilter:
+    """The byte pre-filter of the first pass (engine.Linter), also what the project pass searches alike: is a
+    file worth parsing for the enabled rules? A rule's trigger words count only in code, not in comments and
+    strings (a docstring that says "async" holds nothing AL1 reports), unless the rule says
+    `triggers-anywhere = true` (AL707: the `sqlite://` of a connection URL is a string)."""
+
+    def __init__(self, always: bool, code: tuple[bytes, ...], anywhere: tuple[bytes, ...] = ()):
+        self.always = always
+        self.code = code
+        self.anywhere = anywhere
+
+    def __call__(self, data: bytes) -> bool:
+        if self.always or any(t in data for t in self.anywhere):
+            return True
+        hits = [t for t in self.code if t in data]
+        if not hits:
+            return False
+        if _CODE_HINT.search(data):  # `async def` or `await` begins a line: parse, as every such file is
+            return True
+        code = _NOT_CODE.sub(_blank, data)
+        return any(t in code for t in hits)
+
+
+def prefilter(settings) -> Prefilter:
+    """The pre-filter for the enabled rules."""
     catalog = settings.catalog()
-    triggers: set[bytes] = set()
+    code: set[bytes] = set()
+    anywhere: set[bytes] = set()
     always = False
-    for code in settings.enabled:
-        doc = catalog.rules.get(code)
+    for rule in settings.enabled:
+        doc = catalog.rules.get(rule)
         if doc is None or doc.family == "AL0":  # input errors are found while reading, not by checks
             continue
         if not doc.triggers:
             always = True
-        triggers.update(t.encode() for t in doc.triggers)
+        (anywhere if doc.triggers_anywhere else code).update(t.encode() for t in doc.triggers)
     if "AL401" in settings.enabled:  # `extend-closeable-types`: a file naming one of them is parsed
-        triggers.update(name.rsplit(".", 1)[-1].encode() for name in settings.extend_closeable)
-    return always, tuple(sorted(triggers))
+        code.update(name.rsplit(".", 1)[-1].encode() for name in settings.extend_closeable)
+    return Prefilter(always, tuple(sorted(code - anywhere)), tuple(sorted(anywhere)))
+
+
+# A line that starts with `async def|with|for` or `await`: nearly every file that holds async code has one, and
+# deciding "parse" needs no look at its strings (in a docstring such a line only costs the parse it cost before).
+_CODE_HINT = re.compile(rb"^[ \t]*(?:async[ \t]+(?:def|with|for)|await)\b", re.MULTILINE)
+# Comments and string literals, to be blanked out. f-strings are kept whole: their `{...}` fields are code.
+# Outside an f-string's fields the Python tokenizer's rules for comments and strings are regular; where this
+# pattern and Python could disagree (an f-string field holding its own quote, Python 3.12), what it keeps is
+# code or string text, and keeping text only means a parse.
+_NOT_CODE = re.compile(
+    rb"#[^\r\n]*"
+    rb"|(?P<prefix>[A-Za-z]{0,2})(?:'''(?:[^\\]|\\.)*?'''|\"\"\"(?:[^\\]|\\.)*?\"\"\""
+    rb"|'(?:[^\\'\r\n]|\\.)*'|\"(?:[^\\\"\r\n]|\\.)*\")",
+    re.DOTALL,
+)
+
+
+def _blank(match: re.Match) -> bytes:
+    prefix = match.group("prefix")
+    if prefix is None:  # a comment
+        return b" "
+    if prefix and (b"f" in prefix.lower() or not _STRING_PREFIX.fullmatch(prefix)):
+        return match.group(0)  # an f-string, or `name"..."` (no prefix: leave the text as it is)
+    return b" "
+
+
+_STRING_PREFIX = re.compile(rb"[rRbBuU]{1,2}")
 
 
 def callers_of(facts: set[str], names: set[str]) -> set[str]:

@@ -59,10 +59,19 @@ def _fewer_collections():
         gc.set_threshold(*saved)
 
 
+# The linter of the process that starts the pool. A forked worker finds it (and libcst, imported with it) in the
+# memory it inherited: it neither imports the engine again nor rebuilds the checks (a spawned one does both).
+_parent_linter: "Linter | None" = None
+
+
 def _init_worker(settings: Settings, packages: frozenset[str]) -> None:
     global _worker_linter
     gc.set_threshold(*_GC_THRESHOLD)
-    _worker_linter = _new_linter(settings, packages)
+    inherited = _parent_linter
+    if inherited is not None and inherited.settings is settings and inherited.project_packages == packages:
+        _worker_linter = inherited
+    else:
+        _worker_linter = _new_linter(settings, packages)
 
 
 # Test hook (tests/test_robustness.py): a worker linting a path containing this text dies at once, as a
@@ -274,6 +283,9 @@ class _Workers:
     def _start_pool(self) -> None:
         if self.pool is None:
             from concurrent.futures import ProcessPoolExecutor
+
+            global _parent_linter
+            _parent_linter = self._linter()  # this process lints too (small batches): built once, shared
 
             self.pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_init_worker,
                                             initargs=(self.settings, self.packages))

@@ -61,3 +61,21 @@ def test_called_names_match_the_plain_pattern_on_real_sources() -> None:
     for path in SOURCES:
         data = path.read_bytes()
         assert CALLED.findall(data) == PLAIN_CALLED.findall(data), path
+
+
+def test_a_forked_worker_reuses_the_linter_of_the_process_that_started_the_pool(tmp_path: Path) -> None:
+    import async_lint.runner as runner
+
+    settings = settings_for("AL1", root=tmp_path)
+    parent = runner._new_linter(settings, frozenset({"app"}))
+    saved = runner._parent_linter, runner._worker_linter
+    threshold = gc.get_threshold()
+    try:
+        runner._parent_linter = parent
+        runner._init_worker(settings, frozenset({"app"}))  # what a forked worker sees: the same objects
+        assert runner._worker_linter is parent
+        runner._init_worker(settings_for("AL2", root=tmp_path), frozenset({"app"}))  # other settings: its own
+        assert runner._worker_linter is not parent and runner._worker_linter.settings.enabled != settings.enabled
+    finally:
+        runner._parent_linter, runner._worker_linter = saved
+        gc.set_threshold(*threshold)  # _init_worker sets a worker's

@@ -15,6 +15,7 @@ from async_lint.finding import FileResult
 from async_lint.index import ProjectIndex, package_root
 from async_lint.serving import KEY as AWAITED_BY, callers_of, cli_only_names, prefilter
 from async_lint.shared_sinks import collapse_shared_sinks, count_sink_sites
+from async_lint.source import sync_functions
 
 if TYPE_CHECKING:
     from async_lint.runner import _Workers
@@ -111,6 +112,8 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
     asked |= {t for r in results for d in r.deferred if d.kind in ("coroutine-arg", "sync-twin")
               for t in d.target.split("\0")[:2] if "." in t}
     wanted_modules = {m: modules[m] for t in asked if (m := _module_of(t, modules)) and m not in attempted}
+    for module in _answered_without_parse(results, wanted_modules, modules, workers):
+        del wanted_modules[module]  # not attempted: a later step that needs its summary parses it
     if wanted_modules:
         index_all(workers.map([(path, True, True) for path in wanted_modules.values()]))
         attempted.update(wanted_modules)
@@ -304,6 +307,38 @@ def _dropped(conditions: list[tuple[bool, str, str]], index: ProjectIndex) -> bo
 def _would_confirm(conditions: list[tuple[bool, str, str]], index: ProjectIndex) -> bool:
     """Would the index confirm the finding now: every fact it needs published, none that drops it?"""
     return all((value in index.shared(key)) == required for required, key, value in conditions)
+
+
+def _answered_without_parse(results: list[FileResult], wanted: dict[str, str], modules: dict[str, str],
+                            workers: "_Workers") -> list[str]:
+    """The wanted modules whose only questions ask whether one of their own sync functions is a coroutine
+    function: no, whatever else the module holds (the index finds a module's own function before anything it
+    imports or inherits). A module with no `async` in its code has no coroutine function; its functions and
+    methods are read from the symbol table, ten times cheaper than the libcst parse its summary would cost
+    (the first pass of a folder run leaves most modules the questions name unparsed: they hold no async code)."""
+    targets: dict[str, set[str]] = {}
+    others: set[str] = set()
+    for r in results:
+        for d in r.deferred:
+            for target in (d.target.split("\0")[:2] if d.kind in ("coroutine-arg", "sync-twin") else (d.target,)):
+                module = _module_of(target, modules)
+                if module not in wanted:
+                    continue
+                if d.kind == "coroutine":
+                    targets.setdefault(module, set()).add(target[len(module) + 1:])
+                else:
+                    others.add(module)
+    answered = []
+    for module, names in targets.items():
+        if module in others:
+            continue
+        try:
+            own = sync_functions(workers.read(wanted[module]))
+        except OSError:
+            continue
+        if own is not None and names <= own:
+            answered.append(module)
+    return answered
 
 
 def _mentioning(workers, paths: list, pattern: re.Pattern) -> list:

@@ -36,6 +36,11 @@ class Prefilter:
         return any(t in code for t in hits)
 
 
+def holds_code_word(data: bytes, word: bytes) -> bool:
+    """Does `word` occur in the code of `data`, outside comments and strings (f-strings count as code)?"""
+    return word in data and word in _NOT_CODE.sub(_blank, data)
+
+
 def prefilter(settings) -> Prefilter:
     """The pre-filter for the enabled rules."""
     catalog = settings.catalog()

@@ -15,7 +15,7 @@ from async_lint.finding import FileResult
 from async_lint.index import ProjectIndex, package_root
 from async_lint.serving import KEY as AWAITED_BY, callers_of, cli_only_names, prefilter
 from async_lint.shared_sinks import collapse_shared_sinks, count_sink_sites
-from async_lint.source import sync_functions
+from async_lint.source import own_definitions
 
 if TYPE_CHECKING:
     from async_lint.runner import _Workers
@@ -119,6 +119,11 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
         attempted.update(wanted_modules)
     named_words: set[str] = set()
 
+    def summarized(path: str) -> bool:
+        """Parsed for its summary by a step before (its result stays the first pass's): nothing new to find."""
+        found = summaries.get(workers.module_of_path.get(path, ""))
+        return found is not None and found.path == path
+
     def parse_naming(classes: list[str]) -> None:
         """Preview: parse the files not parsed yet whose bytes name one of these classes (by its last name)."""
         words = {c.rsplit(".", 1)[-1] for c in classes} - named_words
@@ -126,7 +131,7 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
             return
         named_words.update(words)
         pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(words)) + rb")\b")
-        unparsed = [r.path for r in results if r.summary is None]
+        unparsed = [r.path for r in results if r.summary is None and not summarized(r.path)]
         unparsed += [path for path, name in extra.items() if name not in attempted and name not in summaries]
         wanted_files = _mentioning(workers, unparsed, pattern)
         fresh = workers.map([(path, True, True) for path in wanted_files])
@@ -193,7 +198,8 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
         if not words:
             return
         pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(w.encode()) for w in sorted(words)) + rb")\b")
-        unparsed = [r.path for r in results if r.summary is None and r.path not in searched]
+        unparsed = [r.path for r in results if r.summary is None and r.path not in searched
+                    and not summarized(r.path)]
         unparsed += [path for path, name in extra.items()
                      if name not in attempted and name not in summaries and path not in searched]
         wanted_files = _mentioning(workers, unparsed, pattern)
@@ -311,29 +317,39 @@ def _would_confirm(conditions: list[tuple[bool, str, str]], index: ProjectIndex)
 
 def _answered_without_parse(results: list[FileResult], wanted: dict[str, str], modules: dict[str, str],
                             workers: "_Workers") -> list[str]:
-    """The wanted modules whose only questions ask whether one of their own sync functions is a coroutine
-    function: no, whatever else the module holds (the index finds a module's own function before anything it
-    imports or inherits). A module with no `async` in its code has no coroutine function; its functions and
-    methods are read from the symbol table, ten times cheaper than the libcst parse its summary would cost
-    (the first pass of a folder run leaves most modules the questions name unparsed: they hold no async code)."""
-    targets: dict[str, set[str]] = {}
+    """The wanted modules whose questions all have the answer "no" when the module holds no async code: is
+    `M.f` (a function or a class of M's own) a coroutine function, has `M.C.m` (a method of M's own class) an
+    `async def` twin? The index finds a module's own function, class or method before anything it imports or
+    inherits, and a twin must sit next to the method. Whether M has them comes from its symbol table, about
+    ten times cheaper than the libcst parse its summary would cost (a folder run leaves most modules these
+    questions name unparsed: they hold no async code). Calling a class never returns a coroutine (an
+    `async def __init__` elsewhere would have made the index say it does)."""
+    asked: dict[str, set[str]] = {}
     others: set[str] = set()
     for r in results:
         for d in r.deferred:
-            for target in (d.target.split("\0")[:2] if d.kind in ("coroutine-arg", "sync-twin") else (d.target,)):
+            if d.kind == "sync-twin":
+                owner, method = d.target.split("\0")[:2]
+                module = _module_of(owner, modules)
+                if module in wanted:
+                    asked.setdefault(module, set()).add(f"{owner[len(module) + 1:]}.{method}")
+                continue
+            if d.kind not in ("coroutine", "callable", "coroutine-arg"):
+                continue  # not what this step parses for (AL107's helpers are followed later, on their own)
+            for target in (d.target.split("\0")[:2] if d.kind == "coroutine-arg" else (d.target,)):
                 module = _module_of(target, modules)
                 if module not in wanted:
                     continue
                 if d.kind == "coroutine":
-                    targets.setdefault(module, set()).add(target[len(module) + 1:])
+                    asked.setdefault(module, set()).add(target[len(module) + 1:])
                 else:
                     others.add(module)
     answered = []
-    for module, names in targets.items():
+    for module, names in asked.items():
         if module in others:
             continue
         try:
-            own = sync_functions(workers.read(wanted[module]))
+            own = own_definitions(workers.read(wanted[module]))
         except OSError:
             continue
         if own is not None and names <= own:

@@ -124,10 +124,10 @@ def syntax_error(text: str, path: str) -> SourceError | None:
     return None
 
 
-def sync_functions(data: bytes) -> set[str] | None:
-    """The qualified names (in the module) of a file's module-level functions and of its module-level classes'
-    methods, from the symbol table; None if the file may hold an `async def` (`async` in its code) or does not
-    parse."""
+def own_definitions(data: bytes) -> set[str] | None:
+    """The names (in the module) of a file's module-level functions and classes and of those classes' methods
+    (`save`, `Store`, `Store.save`), from the symbol table; None if the file may hold an `async def` (`async`
+    in its code) or does not parse."""
     from async_lint.serving import holds_code_word
 
     if holds_code_word(data, b"async"):
@@ -143,9 +143,8 @@ def sync_functions(data: bytes) -> set[str] | None:
         return None
     names = set()
     for child in table.get_children():
-        if child.get_type() == "function":
-            names.add(child.get_name())
-        elif child.get_type() == "class":
+        names.add(child.get_name())
+        if child.get_type() == "class":
             names.update(f"{child.get_name()}.{method.get_name()}" for method in child.get_children()
                          if method.get_type() == "function")
     # lambdas and comprehensions have tables of their own: a def of the same name is not told apart, so none

@@ -8,7 +8,7 @@ import pytest
 
 from async_lint.engine import Linter
 from async_lint.runner import lint_paths
-from async_lint.source import sync_functions
+from async_lint.source import own_definitions
 from helpers import settings_for
 
 FILES = {
@@ -18,7 +18,7 @@ FILES = {
     "app/util.py": "from app.impl import fetch\n\n\ndef helper(x):\n    return x\n\n\nclass Store:\n"
                    "    def save(self, item):\n        return item\n",
     "app/routes.py": "from app import util\nfrom app.util import Store\n\n\nasync def handler(store: Store):\n"
-                     "    util.helper(1)\n    store.save(2)\n    util.fetch('x')\n",
+                     "    util.helper(1)\n    store.save(2)\n    Store()\n    util.fetch('x')\n",
 }
 
 
@@ -42,25 +42,27 @@ def test_own_sync_functions_answer_without_a_parse_and_a_reexport_still_parses(p
 
     monkeypatch.setattr(Linter, "lint_bytes", spy)
     files = sorted(str(p) for p in project.rglob("*.py"))
-    results = lint_paths(files, settings_for("AL2", root=project), jobs=1, walked=[str(project)])
+    results = lint_paths(files, settings_for("AL2", "AL108", root=project), jobs=1, walked=[str(project)])
     found = [(Path(f.path).name, f.row, f.code) for r in results for f in r.findings]
     # `util.fetch` is `impl.fetch` re-exported: a coroutine never awaited
-    assert found == [("routes.py", 8, "AL201")]
-    # util.py was parsed for its summary once: for the re-export; with only its own functions asked, never
+    assert found == [("routes.py", 9, "AL201")]
+    # util.py was parsed for its summary once: for the re-export; with only its own functions, class and
+    # method asked about (coroutine? a class? an async twin of `Store.save`, AL108?), never
     assert parsed_for_summary == ["util.py"]
 
     parsed_for_summary.clear()
     (project / "app" / "routes.py").write_text(FILES["app/routes.py"].replace("    util.fetch('x')\n", ""))
-    results = lint_paths(files, settings_for("AL2", root=project), jobs=1, walked=[str(project)])
+    results = lint_paths(files, settings_for("AL2", "AL108", root=project), jobs=1, walked=[str(project)])
     assert [f for r in results for f in r.findings] == []
     assert parsed_for_summary == []
 
 
-def test_sync_functions_are_read_from_the_symbol_table() -> None:
+def test_own_definitions_are_read_from_the_symbol_table() -> None:
     source = (b"import x\n\ndef a(): pass\n\nclass C(B):\n    def m(self): pass\n    class D:\n"
               b"        def n(self): pass\n\nif X:\n    def b(): pass\n\nl = [i for i in y]\nf = lambda: 1\n"
               b"def genexpr(): pass\n")
-    assert sync_functions(source) == {"a", "b", "C.m"}  # nested classes and comprehension names left out
-    assert sync_functions(b"async def a(): pass\n") is None
-    assert sync_functions(b"# async someday\n'''async'''\ndef a(): pass\n") == {"a"}
-    assert sync_functions(b"def broken(:\n") is None
+    # nested classes, comprehension and lambda names left out
+    assert own_definitions(source) == {"a", "b", "C", "C.m"}
+    assert own_definitions(b"async def a(): pass\n") is None
+    assert own_definitions(b"# async someday\n'''async'''\ndef a(): pass\n") == {"a"}
+    assert own_definitions(b"def broken(:\n") is None

@@ -15,7 +15,6 @@ from async_lint.finding import FileResult
 from async_lint.index import ProjectIndex, package_root
 from async_lint.serving import KEY as AWAITED_BY, callers_of, cli_only_names, prefilter
 from async_lint.shared_sinks import collapse_shared_sinks, count_sink_sites
-from async_lint.source import own_definitions
 
 if TYPE_CHECKING:
     from async_lint.runner import _Workers
@@ -344,17 +343,10 @@ def _answered_without_parse(results: list[FileResult], wanted: dict[str, str], m
                     asked.setdefault(module, set()).add(target[len(module) + 1:])
                 else:
                     others.add(module)
-    answered = []
-    for module, names in asked.items():
-        if module in others:
-            continue
-        try:
-            own = own_definitions(workers.read(wanted[module]))
-        except OSError:
-            continue
-        if own is not None and names <= own:
-            answered.append(module)
-    return answered
+    candidates = {module: names for module, names in asked.items() if module not in others}
+    own = workers.own_definitions([wanted[module] for module in candidates])
+    return [module for module, names in candidates.items()
+            if (found := own.get(wanted[module])) is not None and names <= found]
 
 
 def _mentioning(workers, paths: list, pattern: re.Pattern) -> list:

@@ -197,21 +197,38 @@ class _Workers:
         (the pre-filter): cached by content, so a run on a few files does not scan the package again."""
         from async_lint.serving import CALLED
 
-        def scan(misses: list[str]) -> list[FileResult]:
+        return self._derived(paths, "calls",
+                             lambda data: frozenset(CALLED.findall(data)) if passes(data) else frozenset())
+
+    def own_definitions(self, paths: list[str]) -> dict[str, frozenset[str] | None]:
+        """source.own_definitions of each readable file, cached by content (a warm run reads no symbol table)."""
+        from async_lint.source import own_definitions
+
+        def names(data: bytes) -> frozenset[bytes] | None:
+            found = own_definitions(data)
+            return None if found is None else frozenset(name.encode() for name in found)
+
+        return {path: None if found is None else frozenset(n.decode() for n in found)
+                for path, found in self._derived(paths, "defs", names).items()}
+
+    def _derived(self, paths: list[str], mode: str, compute: Callable[[bytes], frozenset[bytes] | None]
+                 ) -> dict[str, frozenset[bytes] | None]:
+        """A fact `compute` derives from each readable file's bytes, cached by content under `mode` (a file
+        whose fact is None is stored without one)."""
+        def run(misses: list[str]) -> list[FileResult]:
             out = []
             for path in misses:
                 try:
                     data = self.read(path)
                 except OSError:
-                    out.append(FileResult(path))
+                    out.append(FileResult(path, internal_errors=1))  # unreadable: no fact, and not stored
                     continue
-                called = frozenset(CALLED.findall(data)) if passes(data) else frozenset()
-                out.append(FileResult(path, words=(called, frozenset())))
+                fact = compute(data)
+                out.append(FileResult(path, words=None if fact is None else (fact, frozenset())))
             return out
 
-        results = (scan(paths) if self.cache is None
-                   else self._cached(paths, lambda path: (path, "calls", ""), scan))
-        return {r.path: r.words[0] for r in results if r.words is not None}
+        results = run(paths) if self.cache is None else self._cached(paths, lambda path: (path, mode, ""), run)
+        return {r.path: (r.words[0] if r.words is not None else None) for r in results if not r.internal_errors}
 
     def _linter(self) -> "Linter":
         if self.local is None:

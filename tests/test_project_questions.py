@@ -66,3 +66,25 @@ def test_own_definitions_are_read_from_the_symbol_table() -> None:
     assert own_definitions(b"async def a(): pass\n") is None
     assert own_definitions(b"# async someday\n'''async'''\ndef a(): pass\n") == {"a"}
     assert own_definitions(b"def broken(:\n") is None
+
+
+def test_a_warm_run_reads_no_symbol_table(project, monkeypatch):
+    import async_lint.source as source
+
+    (project / "app" / "routes.py").write_text(FILES["app/routes.py"].replace("    util.fetch('x')\n", ""))
+    read: list[int] = []
+    plain = source.own_definitions
+
+    def counting(data):
+        read.append(len(data))
+        return plain(data)
+
+    monkeypatch.setattr(source, "own_definitions", counting)
+    files = sorted(str(p) for p in project.rglob("*.py"))
+    settings = settings_for("AL2", "AL108", root=project)
+    first = lint_paths(files, settings, jobs=1, walked=[str(project)], use_cache=True)
+    assert len(read) == 1  # util.py's
+    read.clear()
+    second = lint_paths(files, settings, jobs=1, walked=[str(project)], use_cache=True)
+    assert read == []
+    assert [f for r in first for f in r.findings] == [f for r in second for f in r.findings] == []

@@ -111,8 +111,6 @@ def project_pass(results: list[FileResult], workers: "_Workers", modules: dict[s
     asked |= {t for r in results for d in r.deferred if d.kind in ("coroutine-arg", "sync-twin")
               for t in d.target.split("\0")[:2] if "." in t}
     wanted_modules = {m: modules[m] for t in asked if (m := _module_of(t, modules)) and m not in attempted}
-    for module in _answered_without_parse(results, wanted_modules, modules, workers):
-        del wanted_modules[module]  # not attempted: a later step that needs its summary parses it
     if wanted_modules:
         index_all(workers.map([(path, True, True) for path in wanted_modules.values()]))
         attempted.update(wanted_modules)
@@ -312,41 +310,6 @@ def _dropped(conditions: list[tuple[bool, str, str]], index: ProjectIndex) -> bo
 def _would_confirm(conditions: list[tuple[bool, str, str]], index: ProjectIndex) -> bool:
     """Would the index confirm the finding now: every fact it needs published, none that drops it?"""
     return all((value in index.shared(key)) == required for required, key, value in conditions)
-
-
-def _answered_without_parse(results: list[FileResult], wanted: dict[str, str], modules: dict[str, str],
-                            workers: "_Workers") -> list[str]:
-    """The wanted modules whose questions all have the answer "no" when the module holds no async code: is
-    `M.f` (a function or a class of M's own) a coroutine function, has `M.C.m` (a method of M's own class) an
-    `async def` twin? The index finds a module's own function, class or method before anything it imports or
-    inherits, and a twin must sit next to the method. Whether M has them comes from its symbol table, about
-    ten times cheaper than the libcst parse its summary would cost (a folder run leaves most modules these
-    questions name unparsed: they hold no async code). Calling a class never returns a coroutine (an
-    `async def __init__` elsewhere would have made the index say it does)."""
-    asked: dict[str, set[str]] = {}
-    others: set[str] = set()
-    for r in results:
-        for d in r.deferred:
-            if d.kind == "sync-twin":
-                owner, method = d.target.split("\0")[:2]
-                module = _module_of(owner, modules)
-                if module in wanted:
-                    asked.setdefault(module, set()).add(f"{owner[len(module) + 1:]}.{method}")
-                continue
-            if d.kind not in ("coroutine", "callable", "coroutine-arg"):
-                continue  # not what this step parses for (AL107's helpers are followed later, on their own)
-            for target in (d.target.split("\0")[:2] if d.kind == "coroutine-arg" else (d.target,)):
-                module = _module_of(target, modules)
-                if module not in wanted:
-                    continue
-                if d.kind == "coroutine":
-                    asked.setdefault(module, set()).add(target[len(module) + 1:])
-                else:
-                    others.add(module)
-    candidates = {module: names for module, names in asked.items() if module not in others}
-    own = workers.own_definitions([wanted[module] for module in candidates])
-    return [module for module, names in candidates.items()
-            if (found := own.get(wanted[module])) is not None and names <= found]
 
 
 def _mentioning(workers, paths: list, pattern: re.Pattern) -> list:

@@ -200,17 +200,6 @@ class _Workers:
         return self._derived(paths, "calls",
                              lambda data: frozenset(CALLED.findall(data)) if passes(data) else frozenset())
 
-    def own_definitions(self, paths: list[str]) -> dict[str, frozenset[str] | None]:
-        """source.own_definitions of each readable file, cached by content (a warm run reads no symbol table)."""
-        from async_lint.source import own_definitions
-
-        def names(data: bytes) -> frozenset[bytes] | None:
-            found = own_definitions(data)
-            return None if found is None else frozenset(name.encode() for name in found)
-
-        return {path: None if found is None else frozenset(n.decode() for n in found)
-                for path, found in self._derived(paths, "defs", names).items()}
-
     def _derived(self, paths: list[str], mode: str, compute: Callable[[bytes], frozenset[bytes] | None]
                  ) -> dict[str, frozenset[bytes] | None]:
         """A fact `compute` derives from each readable file's bytes, cached by content under `mode` (a file

@@ -124,37 +124,6 @@ def syntax_error(text: str, path: str) -> SourceError | None:
     return None
 
 
-def own_definitions(data: bytes) -> set[str] | None:
-    """The names (in the module) of a file's module-level functions and classes and of those classes' methods
-    (`save`, `Store`, `Store.save`), from the symbol table; None if the file may hold an `async def` (`async`
-    in its code) or does not parse."""
-    from async_lint.serving import holds_code_word
-
-    if holds_code_word(data, b"async"):
-        return None
-    import symtable
-    import warnings
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            table = symtable.symtable(decode(data).text, "<module>", "exec")
-    except (SyntaxError, SourceError, ValueError, RecursionError, MemoryError):
-        return None
-    names = set()
-    for child in table.get_children():
-        names.add(child.get_name())
-        if child.get_type() == "class":
-            names.update(f"{child.get_name()}.{method.get_name()}" for method in child.get_children()
-                         if method.get_type() == "function")
-    # lambdas and comprehensions have tables of their own: a def of the same name is not told apart, so none
-    # of these names counts (its module is parsed, as before)
-    return {name for name in names if name.rpartition(".")[2] not in _SCOPE_NAMES}
-
-
-_SCOPE_NAMES = frozenset({"lambda", "listcomp", "setcomp", "dictcomp", "genexpr"})
-
-
 _NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 _CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
 SKIP_FILE = b"async-lint: skip-file"

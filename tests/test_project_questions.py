@@ -1,37 +1,34 @@
-"""Questions the project pass answers without a libcst parse of the module they name (issue 14)."""
+"""What the project pass parses for the questions the first pass left open (issue 14): each module once, and
+what a question's answer passes through (re-exports, the sync code that hands a coroutine on) is known."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from async_lint.engine import Linter
 from async_lint.runner import lint_paths
-from async_lint.source import own_definitions
 from helpers import settings_for
 
-FILES = {
-    "app/__init__.py": "",
-    "app/impl.py": "async def fetch(url):\n    return url\n",
-    # no async code: the index finds `helper` and `Store.save` here, sync; `fetch` it only re-exports
-    "app/util.py": "from app.impl import fetch\n\n\ndef helper(x):\n    return x\n\n\nclass Store:\n"
-                   "    def save(self, item):\n        return item\n",
-    "app/routes.py": "from app import util\nfrom app.util import Store\n\n\nasync def handler(store: Store):\n"
-                     "    util.helper(1)\n    store.save(2)\n    Store()\n    util.fetch('x')\n",
-}
+
+def _project(root: Path, files: dict[str, str]) -> list[str]:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    (root / "pyproject.toml").write_text("[tool.async-lint]\n")
+    return sorted(str(p) for p in root.rglob("*.py"))
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    for name, text in FILES.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
-    (tmp_path / "pyproject.toml").write_text("[tool.async-lint]\n")
-    return tmp_path
+def _found(results) -> list[tuple[str, int, str]]:
+    return [(Path(f.path).name, f.row, f.code) for r in results for f in r.findings]
 
 
-def test_own_sync_functions_answer_without_a_parse_and_a_reexport_still_parses(project, monkeypatch):
+def test_a_module_is_parsed_once_for_its_summary(tmp_path, monkeypatch):
+    files = _project(tmp_path, {
+        "app/__init__.py": "",
+        "app/impl.py": "async def fetch(url):\n    return url\n",
+        "app/util.py": "from app.impl import fetch\n\n\ndef helper(x):\n    return x\n",
+        "app/routes.py": "from app import util\n\n\nasync def handler():\n    util.helper(1)\n    util.fetch('x')\n",
+    })
     parsed_for_summary: list[str] = []
     plain = Linter.lint_bytes
 
@@ -41,50 +38,34 @@ def test_own_sync_functions_answer_without_a_parse_and_a_reexport_still_parses(p
         return plain(self, path, data, force=force, summary_only=summary_only)
 
     monkeypatch.setattr(Linter, "lint_bytes", spy)
-    files = sorted(str(p) for p in project.rglob("*.py"))
-    results = lint_paths(files, settings_for("AL2", "AL108", root=project), jobs=1, walked=[str(project)])
-    found = [(Path(f.path).name, f.row, f.code) for r in results for f in r.findings]
-    # `util.fetch` is `impl.fetch` re-exported: a coroutine never awaited
-    assert found == [("routes.py", 9, "AL201")]
-    # util.py was parsed for its summary once: for the re-export; with only its own functions, class and
-    # method asked about (coroutine? a class? an async twin of `Store.save`, AL108?), never
+    results = lint_paths(files, settings_for("AL1", "AL2", root=tmp_path), jobs=1, walked=[str(tmp_path)])
+    assert _found(results) == [("routes.py", 6, "AL201")]  # `util.fetch` is `impl.fetch`, re-exported
+    # asked about (1b-2), then matched by a word search (1b-4): parsed once, not once per step
     assert parsed_for_summary == ["util.py"]
 
-    parsed_for_summary.clear()
-    (project / "app" / "routes.py").write_text(FILES["app/routes.py"].replace("    util.fetch('x')\n", ""))
-    results = lint_paths(files, settings_for("AL2", "AL108", root=project), jobs=1, walked=[str(project)])
-    assert [f for r in results for f in r.findings] == []
-    assert parsed_for_summary == []
+
+def test_a_reexport_in_a_module_without_async_code_is_followed(tmp_path):
+    # `app.notify` is `app.util.notify`, a plain function: to_thread(app.notify(1)) runs it on the loop
+    files = _project(tmp_path, {
+        "app/__init__.py": "from app.util import notify\n",
+        "app/util.py": "def notify(x):\n    return x\n\n\ndef helper():\n    return 1\n",
+        "app/routes.py": "import asyncio\n\nimport app\nfrom app import util\n\n\nasync def handler():\n"
+                         "    util.helper()\n    await asyncio.to_thread(app.notify(1))\n",
+    })
+    results = lint_paths(files, settings_for("AL2", root=tmp_path), jobs=1, walked=[str(tmp_path)])
+    assert _found(results) == [("routes.py", 9, "AL206")]
 
 
-def test_own_definitions_are_read_from_the_symbol_table() -> None:
-    source = (b"import x\n\ndef a(): pass\n\nclass C(B):\n    def m(self): pass\n    class D:\n"
-              b"        def n(self): pass\n\nif X:\n    def b(): pass\n\nl = [i for i in y]\nf = lambda: 1\n"
-              b"def genexpr(): pass\n")
-    # nested classes, comprehension and lambda names left out
-    assert own_definitions(source) == {"a", "b", "C", "C.m"}
-    assert own_definitions(b"async def a(): pass\n") is None
-    assert own_definitions(b"# async someday\n'''async'''\ndef a(): pass\n") == {"a"}
-    assert own_definitions(b"def broken(:\n") is None
-
-
-def test_a_warm_run_reads_no_symbol_table(project, monkeypatch):
-    import async_lint.source as source
-
-    (project / "app" / "routes.py").write_text(FILES["app/routes.py"].replace("    util.fetch('x')\n", ""))
-    read: list[int] = []
-    plain = source.own_definitions
-
-    def counting(data):
-        read.append(len(data))
-        return plain(data)
-
-    monkeypatch.setattr(source, "own_definitions", counting)
-    files = sorted(str(p) for p in project.rglob("*.py"))
-    settings = settings_for("AL2", "AL108", root=project)
-    first = lint_paths(files, settings, jobs=1, walked=[str(project)], use_cache=True)
-    assert len(read) == 1  # util.py's
-    read.clear()
-    second = lint_paths(files, settings, jobs=1, walked=[str(project)], use_cache=True)
-    assert read == []
-    assert [f for r in first for f in r.findings] == [f for r in second for f in r.findings] == []
+def test_sync_code_that_hands_a_coroutine_on_is_a_caller(tmp_path):
+    # `prepare` is awaited by a CLI command, and also run by jobs.start (sync code with no `async` in it):
+    # it serves more than the CLI, so its blocking call is reported
+    files = _project(tmp_path, {
+        "app/__init__.py": "from app.work import prepare\n",
+        "app/work.py": "import time\n\n\nasync def prepare():\n    time.sleep(1)\n",
+        "app/cli.py": "import argparse\n\nfrom app import prepare\n\n\nasync def main():\n    await prepare()\n",
+        "app/jobs.py": "from app import prepare\n\n\ndef start(loop):\n"
+                       "    return loop.run_until_complete(prepare())\n\n\ndef helper():\n    return 1\n",
+        "app/routes.py": "from app import jobs\n\n\nasync def handler():\n    jobs.helper()\n",
+    })
+    results = lint_paths(files, settings_for("AL101", "AL201", root=tmp_path), jobs=1, walked=[str(tmp_path)])
+    assert ("work.py", 5, "AL101") in _found(results)

@@ -27,6 +27,8 @@ ACCEPTED = {
     "f-string field": b"def show(client):\n    return f\"{client.async_mode}\"\n",
     "name before a quote": b"def f(x):\n    if x: return 1\n    elif\"async\" in x: return 2\n",
     "after a string": b"X = 'a # b'; import asyncio\n",
+    # a backslash continues the string over \r\n: the code after its real end is still code
+    "crlf continuation": b'print("fetching \\\r\nnow."); import asyncio; x = "y"\r\n',
 }
 
 
@@ -38,6 +40,14 @@ def test_trigger_words_only_in_comments_and_strings_do_not_parse(name: str) -> N
 @pytest.mark.parametrize("name", sorted(ACCEPTED))
 def test_trigger_words_in_code_parse(name: str) -> None:
     assert AL12(ACCEPTED[name])
+
+
+def test_an_f_string_holding_its_own_quote_parses() -> None:
+    # Python 3.12: the inner quotes end no string; the braces of what looks like one do not balance
+    check = Prefilter(False, (b"create_task",))
+    assert check(b'def show(loop, coros):\n    return f"{", ".join(str(loop.create_task(c)) for c in coros)}"\n')
+    # balanced f-strings (`{{` is a literal brace) are read as before: the word only in a plain string
+    assert not check(b'NOTE = f"{name}: {{done}}"  # create_task\nX = "create_task"\n')
 
 
 def test_a_line_that_starts_async_code_parses_without_looking_at_strings() -> None:

@@ -60,7 +60,9 @@ def _fewer_collections():
 
 
 # The linter of the process that starts the pool. A forked worker finds it (and libcst, imported with it) in the
-# memory it inherited: it neither imports the engine again nor rebuilds the checks (a spawned one does both).
+# memory it inherited: it neither imports the engine again nor rebuilds the checks. Fork hands the initializer's
+# arguments over as the same objects, so `settings is` tells them apart; a spawned or forkserver worker (the
+# Linux default from Python 3.14) gets copies and builds its own, as before.
 _parent_linter: "Linter | None" = None
 
 
@@ -297,8 +299,11 @@ class _Workers:
                                             initargs=(self.settings, self.packages))
 
     def close(self) -> None:
+        global _parent_linter
         if self.pool is not None:
             self.pool.shutdown()
+        if _parent_linter is self.local:  # a long-lived process (the language server) keeps no stale one
+            _parent_linter = None
 
 
 def _modules(paths: Iterable[str], roots: tuple[str, ...] = ()) -> tuple[dict[str, str], dict[str, str]]:

@@ -16,7 +16,6 @@ import tempfile
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import libcst as cst
 

@@ -202,10 +202,9 @@ class _Workers:
         return self._derived(paths, "calls",
                              lambda data: frozenset(CALLED.findall(data)) if passes(data) else frozenset())
 
-    def _derived(self, paths: list[str], mode: str, compute: Callable[[bytes], frozenset[bytes] | None]
-                 ) -> dict[str, frozenset[bytes] | None]:
-        """A fact `compute` derives from each readable file's bytes, cached by content under `mode` (a file
-        whose fact is None is stored without one)."""
+    def _derived(self, paths: list[str], mode: str, compute: Callable[[bytes], frozenset[bytes]]
+                 ) -> dict[str, frozenset[bytes]]:
+        """A fact `compute` derives from each readable file's bytes, cached by content under `mode`."""
         def run(misses: list[str]) -> list[FileResult]:
             out = []
             for path in misses:
@@ -214,12 +213,11 @@ class _Workers:
                 except OSError:
                     out.append(FileResult(path, internal_errors=1))  # unreadable: no fact, and not stored
                     continue
-                fact = compute(data)
-                out.append(FileResult(path, words=None if fact is None else (fact, frozenset())))
+                out.append(FileResult(path, words=(compute(data), frozenset())))
             return out
 
         results = run(paths) if self.cache is None else self._cached(paths, lambda path: (path, mode, ""), run)
-        return {r.path: (r.words[0] if r.words is not None else None) for r in results if not r.internal_errors}
+        return {r.path: r.words[0] for r in results if r.words is not None and not r.internal_errors}
 
     def _linter(self) -> "Linter":
         if self.local is None:

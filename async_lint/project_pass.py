@@ -17,7 +17,7 @@ from async_lint.serving import KEY as AWAITED_BY, callers_of, cli_only_names, pr
 from async_lint.shared_sinks import collapse_shared_sinks, count_sink_sites
 
 if TYPE_CHECKING:
-    from async_lint.runner import _Workers
+    from async_lint.workers import _Workers
 
 
 def _module_of(qualname: str, modules: dict[str, str]) -> str | None:

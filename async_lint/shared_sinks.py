@@ -19,7 +19,7 @@ from async_lint.index import Deferred, ProjectIndex
 from async_lint.paths import display_path
 
 if TYPE_CHECKING:
-    from async_lint.runner import _Workers
+    from async_lint.workers import _Workers
 
 # One blocking call reached from more async call sites than this is reported once, at the call itself.
 SHARED_SINK_CALLERS = 3

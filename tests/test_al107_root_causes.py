@@ -91,7 +91,7 @@ def test_three_call_sites_in_two_files_are_still_reported_one_by_one():
 
 
 def test_the_call_sites_are_searched_only_when_a_linted_file_reaches_or_holds_a_sink(monkeypatch):
-    import async_lint.runner as runner
+    import async_lint.workers as runner
 
     tasks = []
     real = runner._safe_lint

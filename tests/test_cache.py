@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from async_lint import __version__, runner
+from async_lint import __version__
+from async_lint import workers as runner  # the workers lint each task (_safe_lint)
 from async_lint.cache import CACHE_DIR, ResultCache
 from async_lint.cache_format import CorruptEntry, dumps, loads
 from async_lint.runner import lint_paths

@@ -64,7 +64,7 @@ def test_called_names_match_the_plain_pattern_on_real_sources() -> None:
 
 
 def test_a_forked_worker_reuses_the_linter_of_the_process_that_started_the_pool(tmp_path: Path) -> None:
-    import async_lint.runner as runner
+    import async_lint.workers as runner
 
     settings = settings_for("AL1", root=tmp_path)
     parent = runner._new_linter(settings, frozenset({"app"}))

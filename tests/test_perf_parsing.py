@@ -79,3 +79,21 @@ def test_a_forked_worker_reuses_the_linter_of_the_process_that_started_the_pool(
     finally:
         runner._parent_linter, runner._worker_linter = saved
         gc.set_threshold(*threshold)  # _init_worker sets a worker's
+
+
+def test_a_run_reads_each_file_once_for_its_cache_keys_and_searches(tmp_path: Path, monkeypatch) -> None:
+    import collections
+    import shutil
+
+    import async_lint.workers as workers
+
+    project = tmp_path / "toolkit"
+    shutil.copytree(FIXTURES / "project" / "toolkit", project)
+    settings = settings_for("AL1", "AL2", root=project)
+    target = str(project / "toolkit" / "envs.py")
+    lint_paths([target], settings, jobs=1, use_cache=True)  # fills the cache
+    reads: collections.Counter[str] = collections.Counter()
+    plain = workers.read_file
+    monkeypatch.setattr(workers, "read_file", lambda path: reads.update([path]) or plain(path))
+    lint_paths([target], settings, jobs=1, use_cache=True)  # a pre-commit run: every phase asks the package
+    assert reads and max(reads.values()) == 1

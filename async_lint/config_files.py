@@ -110,12 +110,17 @@ def find_config(start: Path) -> Path | None:
 
 
 def find_root(start: Path) -> Path:
-    """The project root: the nearest folder with a configuration file, a pyproject.toml or .git, else `start`."""
+    """The project root: the nearest folder with a configuration file, a pyproject.toml or .git; else the current
+    folder when `start` is inside it (as ruff: `check app/db.py` and `check .` then see one project, with the
+    same module names and cache), else `start`'s folder."""
     start = _resolved(start)
     folder = start if start.is_dir() else start.parent
     for candidate in (folder, *folder.parents):
         if any((candidate / name).is_file() for name in CONFIG_NAMES) or (candidate / ".git").exists():
             return candidate
+    cwd = _resolved(Path.cwd())
+    if folder == cwd or cwd in folder.parents:
+        return cwd
     return folder
 
 

@@ -331,3 +331,25 @@ def test_ruff_unused_noqa_fix_has_the_same_shape(tmp_path):
     write(tmp_path / "r" / "ruff.toml", 'lint.select = ["F401", "RUF100"]\nlint.external = ["XYZ"]\n')
     subprocess.run([ruff(), "check", "--no-cache", "--fix", "mod.py"], cwd=tmp_path / "r", capture_output=True)
     assert target.read_text() == "import os  # noqa: F401\nx = 1\ny = 2  # noqa: XYZ123\nprint(x, y)\n"
+
+
+def test_without_a_project_marker_a_file_and_its_folder_share_the_current_folder_as_root(tmp_path, monkeypatch):
+    """No pyproject.toml, configuration file or .git: the project root is the current folder (as ruff's), so
+    `check app/retrieval/utils.py` names the module as `check .` does and answers from the same cache."""
+    from async_lint.config import Overrides, build_settings
+    from async_lint.index import module_name_for
+
+    (tmp_path / "app" / "retrieval").mkdir(parents=True)
+    (tmp_path / "app" / "__init__.py").write_text("")
+    target = tmp_path / "app" / "retrieval" / "utils.py"  # a folder without __init__.py
+    target.write_text("import time\n\n\nasync def load():\n    time.sleep(1)\n")
+    monkeypatch.chdir(tmp_path)
+    whole = build_settings([Path(".")], None, Overrides())
+    alone = build_settings([Path("app/retrieval/utils.py")], None, Overrides())
+    assert whole.root == alone.root == str(tmp_path.resolve())
+    assert (module_name_for(target, whole.source_roots) == module_name_for(target, alone.source_roots))
+    result = CliRunner().invoke(cli, ["check", "--output-format", "concise", "."])
+    assert ".async_lint_cache" in os.listdir(tmp_path) and "AL101" in result.output
+    again = CliRunner().invoke(cli, ["check", "--output-format", "concise", "app/retrieval/utils.py"])
+    assert "AL101" in again.output
+    assert not (tmp_path / "app" / "retrieval" / ".async_lint_cache").exists()  # one cache, at the root

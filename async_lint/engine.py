@@ -287,7 +287,6 @@ class Linter:
 
 
 _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
-_CALLED = CALLED  # async_lint/serving.py
 _IMPORT_LINE = re.compile(rb"^[ \t]*(?:from|import)[ \t][^\n]*", re.MULTILINE)
 
 
@@ -295,7 +294,7 @@ def called_and_imported(data: bytes) -> tuple[frozenset[bytes], frozenset[bytes]
     """Names followed by `(` and the words of import lines: enough to tell whether a file that was not parsed
     may call a project coroutine (`from .db import save_order` ... `save_order(order)`)."""
     imported = frozenset(w for line in _IMPORT_LINE.findall(data) for w in _WORD.findall(line))
-    return frozenset(_CALLED.findall(data)), imported
+    return frozenset(CALLED.findall(data)), imported
 
 
 def syntax_error_result(path: str, text: str, exc: cst.ParserSyntaxError) -> FileResult:

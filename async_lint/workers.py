@@ -196,27 +196,23 @@ class _Workers:
 
     def called_names(self, paths: list[str], passes: Callable[[bytes], bool]) -> dict[str, frozenset[bytes]]:
         """The names each readable file calls (serving.CALLED), empty for a file whose bytes `passes` rejects
-        (the pre-filter): cached by content, so a run on a few files does not scan the package again."""
+        (the pre-filter): cached by content (mode `calls`), so a run on a few files does not scan the package
+        again."""
         from async_lint.serving import CALLED
 
-        return self._derived(paths, "calls",
-                             lambda data: frozenset(CALLED.findall(data)) if passes(data) else frozenset())
-
-    def _derived(self, paths: list[str], mode: str, compute: Callable[[bytes], frozenset[bytes]]
-                 ) -> dict[str, frozenset[bytes]]:
-        """A fact `compute` derives from each readable file's bytes, cached by content under `mode`."""
-        def run(misses: list[str]) -> list[FileResult]:
+        def scan(misses: list[str]) -> list[FileResult]:
             out = []
             for path in misses:
                 try:
                     data = self.read(path)
                 except OSError:
-                    out.append(FileResult(path, internal_errors=1))  # unreadable: no fact, and not stored
+                    out.append(FileResult(path, internal_errors=1))  # unreadable: no names, and not stored
                     continue
-                out.append(FileResult(path, words=(compute(data), frozenset())))
+                called = frozenset(CALLED.findall(data)) if passes(data) else frozenset()
+                out.append(FileResult(path, words=(called, frozenset())))
             return out
 
-        results = run(paths) if self.cache is None else self._cached(paths, lambda path: (path, mode, ""), run)
+        results = scan(paths) if self.cache is None else self._cached(paths, lambda path: (path, "calls", ""), scan)
         return {r.path: r.words[0] for r in results if r.words is not None and not r.internal_errors}
 
     def _linter(self) -> "Linter":
@@ -239,7 +235,7 @@ class _Workers:
 
     def _key(self, path: str, data: bytes, mode: str, extra: str) -> str:
         assert self.cache is not None
-        if path in self.overlay:
+        if path in self.overlay or path not in self._bytes:  # remembered only with the bytes it was made of
             return self.cache.key(data, mode, extra)
         memo = (path, mode, extra)
         key = self._keys.get(memo)

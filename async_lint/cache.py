@@ -24,7 +24,7 @@ from typing import Callable
 from async_lint import __version__
 
 CACHE_DIR = ".async_lint_cache"
-_FORMAT = 2
+_FORMAT = 3  # 3: word sets as one string (cache_format "w")
 MAX_BYTES = 256 * 1024 * 1024  # a larger cache file is not read (and is rewritten)
 MAX_ENTRIES = 200_000
 KEYS_PER_FILE = 3  # results kept per file and mode: a partial run (other settings) keeps the full run's
@@ -87,7 +87,8 @@ class ResultCache:
         digest.update(f"\0{mode}\0{module}".encode())
         return digest.hexdigest()
 
-    def get(self, path: str, mode: str, key: str):
+    def get(self, path: str, mode: str, key: str, only: frozenset[str] | None = None):
+        """The stored result, or None; `only`: decode just these fields of it (cache_format.loads)."""
         from async_lint.cache_format import CorruptEntry, loads
 
         slot = f"{os.path.abspath(path)}\0{mode}"
@@ -95,7 +96,7 @@ class ResultCache:
             if stored != key:
                 continue
             try:
-                result = loads(text)
+                result = loads(text, only)
             except CorruptEntry as error:
                 self._problem(f"a corrupt entry: {error}")
                 del self.entries[slot][position]
@@ -137,8 +138,9 @@ class ResultCache:
             if not gitignore.exists():
                 gitignore.write_text("# Automatically created by async-lint.\n*\n")
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".cache-", suffix=".tmp")
+            text = json.dumps({"format": _FORMAT, "entries": entries}, separators=(",", ":"))  # one C call
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"format": _FORMAT, "entries": entries}, handle, separators=(",", ":"))
+                handle.write(text)
             os.replace(tmp, self.file)  # readers see the old file or the new one, never half of one
             tmp = None
             for stale in self.folder.glob("v*"):

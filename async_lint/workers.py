@@ -29,6 +29,8 @@ _worker_linter: "Linter | None" = None
 
 Task = tuple[str, bool, bool]  # (path, force, summary_only)
 _KEPT_BYTES = 64 * 1024 * 1024  # file contents one run keeps to read again (_Workers.read)
+# What a summary-only task takes from the cached plain lint of the file (_Workers._as_forced).
+_SUMMARY_FIELDS = frozenset({"parsed", "internal_errors", "summary"})
 
 
 def _new_linter(settings: Settings, packages: frozenset[str] = frozenset()) -> "Linter":
@@ -153,7 +155,8 @@ class _Workers:
         assert self.cache is not None
         if not force:
             return None
-        plain = self.cache.get(path, "00", self._key(path, data, "00", module))
+        key = self._key(path, data, "00", module)
+        plain = self.cache.get(path, "00", key, _SUMMARY_FIELDS if summary_only else None)
         if plain is None or not plain.parsed or plain.internal_errors:
             return None
         return FileResult(path, parsed=True, summary=plain.summary) if summary_only else plain

@@ -13,11 +13,13 @@ import pytest
 
 from async_lint import __version__
 from async_lint import workers as runner  # the workers lint each task (_safe_lint)
-from async_lint.cache import CACHE_DIR, ResultCache
+from async_lint.cache import _FORMAT, CACHE_DIR, ResultCache
 from async_lint.cache_format import CorruptEntry, dumps, loads
 from async_lint.runner import lint_paths
 
 from helpers import FIXTURES, settings_for
+
+FORMAT_PREFIX = b'{"format": %d, ' % _FORMAT  # a cache file of this version begins so
 
 BLOCKING = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
 
@@ -53,7 +55,7 @@ def _plant(project: Path, name: str, data: bytes) -> Path:
     return folder / name
 
 
-@pytest.mark.parametrize("name", [f"v1-{__version__}.pickle", f"v2-{__version__}.json", f"v2-{__version__}.pickle"])
+@pytest.mark.parametrize("name", [f"v1-{__version__}.pickle", f"v{_FORMAT}-{__version__}.json", f"v{_FORMAT}-{__version__}.pickle"])
 def test_a_crafted_pickle_in_the_cache_folder_runs_nothing(project, tmp_path, name):
     marker = tmp_path / "pwned"
     _plant(project, name, pickle.dumps(_Payload(marker)))
@@ -69,21 +71,21 @@ def test_a_crafted_pickle_in_the_cache_folder_runs_nothing(project, tmp_path, na
     b"\x80\x04\x95" + b"\xff" * 64,  # pickle-looking bytes
     b"\x00" * 4096,
     b"{" * 100_000,  # deep nesting
-    b'{"format": 2, "entries": {"x": [["k", ' + b"9" * 10_000 + b']]}}',  # an int too long to read
-    b'{"format": 2, "entries": {"x": [["k", 1e999]]}}',
-    b'{"format": 2, "entries": []}',
-    b'{"format": 2, "entries": {"a": 1}}',
+    FORMAT_PREFIX + b'"entries": {"x": [["k", ' + b"9" * 10_000 + b']]}}',  # an int too long to read
+    FORMAT_PREFIX + b'"entries": {"x": [["k", 1e999]]}}',
+    FORMAT_PREFIX + b'"entries": []}',
+    FORMAT_PREFIX + b'"entries": {"a": 1}}',
     b"[" + b"1," * 1000 + b"1]",
-    "{\"format\": 2, \"entries\": {}, \"\u00e9\": 1}".encode("latin-1"),  # not UTF-8
+    ("{\"format\": %d, \"entries\": {}, \"\u00e9\": 1}" % _FORMAT).encode("latin-1"),  # not UTF-8
 ])
 def test_byte_garbage_is_ignored_with_one_warning_and_rewritten(project, garbage):
-    path = _plant(project, f"v2-{__version__}.json", garbage)
+    path = _plant(project, f"v{_FORMAT}-{__version__}.json", garbage)
     done = _check(project)
     assert done.returncode == 1, done.stderr
     assert "app.py:5:5: AL10" in done.stdout
     assert "Traceback" not in done.stderr
     assert done.stderr.count("ignoring the result cache") == 1, done.stderr
-    assert json.loads(path.read_text())["format"] == 2  # rewritten
+    assert json.loads(path.read_text())["format"] == _FORMAT  # rewritten
     again = _check(project)
     assert again.returncode == 1 and "ignoring" not in again.stderr
     assert again.stdout.splitlines()[:-1] == done.stdout.splitlines()[:-1]  # the same findings, from the cache
@@ -91,7 +93,7 @@ def test_byte_garbage_is_ignored_with_one_warning_and_rewritten(project, garbage
 
 def _entry_for(project: Path) -> tuple[Path, dict]:
     assert _check(project).returncode == 1
-    path = project / CACHE_DIR / f"v2-{__version__}.json"
+    path = project / CACHE_DIR / f"v{_FORMAT}-{__version__}.json"
     return path, json.loads(path.read_text())
 
 
@@ -116,7 +118,7 @@ def test_a_tampered_entry_is_rejected_and_the_file_linted_again(project, tamper)
 
 def test_a_clean_project_with_a_bad_cache_exits_zero(project):
     (project / "app.py").write_text("async def handler():\n    return 1\n")
-    _plant(project, f"v2-{__version__}.json", b"\x00garbage")
+    _plant(project, f"v{_FORMAT}-{__version__}.json", b"\x00garbage")
     done = _check(project)
     assert done.returncode == 0, done.stderr
     assert done.stderr.count("warning:") == 1
@@ -126,7 +128,7 @@ def test_an_oversized_cache_is_not_read(project, monkeypatch):
     import async_lint.cache as cache_module
 
     monkeypatch.setattr(cache_module, "MAX_BYTES", 10)
-    _plant(project, f"v2-{__version__}.json", b'{"format": 2, "entries": {}}')
+    _plant(project, f"v{_FORMAT}-{__version__}.json", FORMAT_PREFIX + b'"entries": {}}')
     heard = []
     cache = ResultCache(project, "salt", heard.append)
     assert cache.entries == {} and len(heard) == 1 and "larger than" in heard[0]
@@ -232,3 +234,35 @@ def test_the_fast_decoder_reads_sets_of_bytes_and_plain_items():
     assert loads('{"@":"f","v":[{"@":"b","v":"x"},{"@":"b","v":""}]}') == frozenset({b"x", b""})
     assert loads('{"@":"t","v":[1,"a",null,{"@":"t","v":[true]}]}') == (1, "a", None, (True,))
     assert loads('{"@":"d","v":[["k",{"@":"s","v":["a"]}],[{"@":"t","v":[1]},2]]}') == {"k": {"a"}, (1,): 2}
+
+
+def test_word_sets_are_one_string_and_read_back_as_the_same_set():
+    words = frozenset({b"save_order", b"get", b"_private"})
+    text = dumps(words)
+    assert text == '{"@":"w","v":"_private\\nget\\nsave_order"}'
+    assert loads(text) == words and type(loads(text)) is frozenset
+    assert loads(dumps({b"a", b"b"})) == {b"a", b"b"} and type(loads(dumps({b"a", b"b"}))) is set
+    # members the one-string form cannot hold keep the general form, and still round-trip
+    for odd in (frozenset({b"", b"x"}), frozenset({b"a\nb"}), frozenset({b"x", "text"}), frozenset()):
+        assert '"@":"w"' not in dumps(odd) and loads(dumps(odd)) == odd
+
+
+@pytest.mark.parametrize("text", ['{"@":"w","v":""}', '{"@":"w","v":"a\\n\\nb"}', '{"@":"w","v":["a"]}'])
+def test_a_crafted_word_set_is_rejected(text):
+    with pytest.raises(CorruptEntry):
+        loads(text)
+
+
+def test_a_partial_decode_reads_only_the_fields_asked_for():
+    results = [r for r in _all_fixture_results() if r.summary is not None and (r.findings or r.deferred)]
+    assert results
+    for result in results:
+        back = loads(dumps(result), frozenset({"parsed", "internal_errors", "summary"}))
+        assert asdict(back.summary) == asdict(result.summary)
+        assert (back.path, back.parsed, back.internal_errors) == (result.path, result.parsed, result.internal_errors)
+        assert back.findings == [] and back.deferred == []
+    text = dumps(results[0])
+    with pytest.raises(CorruptEntry):  # the fields it reads are still checked
+        loads(text.replace('"@":"ModuleSummary"', '"@":"Finding"', 1), frozenset({"summary"}))
+    with pytest.raises(CorruptEntry):
+        loads('{"@":"Report","v":[]}', frozenset({"summary"}))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from async_lint.config import Settings
 from async_lint.finding import FileResult
 from async_lint.index import ProjectIndex, package_root
-from async_lint.serving import KEY as AWAITED_BY, callers_of, cli_only_names, prefilter
+from async_lint.serving import KEY as AWAITED_BY, CallGraph, callers_of, cli_only_names, prefilter
 from async_lint.shared_sinks import collapse_shared_sinks, count_sink_sites
 
 if TYPE_CHECKING:
@@ -270,23 +270,30 @@ def _drop_cli_only(results: list[FileResult], counted: list[FileResult], summari
     if not asked:
         return
     names = set(asked)
+    graph = CallGraph()
     for _ in range(8):  # callers of callers, as deep as the folder run's facts reach
         search_callers(names)
-        more = callers_of(index.shared(AWAITED_BY), names) - names
+        graph.add(index.shared(AWAITED_BY))
+        more = callers_of(graph, names) - names
         if not more:
             break
         names |= more
-    facts: dict[str, set[str]] = {}
+    asking = [r for r in (*results, *counted)
+              if any(f.unless_cli_only for f in r.findings) or any(d.unless_cli_only for d in r.deferred)]
+    roots = {r.path: package_root(r.path, source_roots) or r.path for r in asking}
+    facts: dict[str, set[str]] = {root: set() for root in roots.values()}
     for summary in summaries.values():
-        root = package_root(summary.path, source_roots) or summary.path
-        facts.setdefault(root, set()).update(summary.shared.get(AWAITED_BY, ()))
+        found = summary.shared.get(AWAITED_BY)
+        if found:
+            root = package_root(summary.path, source_roots) or summary.path
+            if root in facts:
+                facts[root].update(found)
     cli_only: dict[str, set[str]] = {}
-    for r in (*results, *counted):
-        if not any(f.unless_cli_only for f in r.findings) and not any(d.unless_cli_only for d in r.deferred):
-            continue
-        root = package_root(r.path, source_roots) or r.path
+    for r in asking:
+        root = roots[r.path]
         if root not in cli_only:
-            cli_only[root] = cli_only_names(facts.get(root, set())) & asked
+            whole = facts[root] == index.shared(AWAITED_BY)  # one package: the graph of the rounds above
+            cli_only[root] = cli_only_names(graph if whole else CallGraph(facts[root])) & asked
         names = cli_only[root]
         if names:
             r.findings = [f for f in r.findings if f.unless_cli_only not in names]

@@ -93,27 +93,49 @@ def code_text(data: bytes) -> bytes | None:
     return b"".join(out)
 
 
-def callers_of(facts: set[str], names: set[str]) -> set[str]:
-    """The functions (by name) that call one of `names`, from `awaited-by` facts."""
-    out = set()
-    for fact in facts:
-        name, _, caller = fact.partition("\0")
-        if name in names:
-            out.add(caller)
+class CallGraph:
+    """`awaited-by` facts (`name\0caller`) read once: who calls each name, what each caller calls. Facts only
+    ever grow (summaries only add facts), so `add` takes the whole set again and reads only the new ones."""
+
+    def __init__(self, facts: set[str] = frozenset()):
+        self.callers: dict[str, set[str]] = {}
+        self.callees: dict[str, set[str]] = {}
+        self._read: set[str] = set()
+        self.add(facts)
+
+    def add(self, facts: set[str]) -> None:
+        new = facts - self._read if self._read else facts
+        if not new:
+            return
+        self._read |= new
+        callers, callees = self.callers, self.callees
+        for name, _, caller in [fact.partition("\0") for fact in new]:
+            found = callers.get(name)
+            if found is None:
+                callers[name] = {caller}
+            else:
+                found.add(caller)
+            found = callees.get(caller)
+            if found is None:
+                callees[caller] = {name}
+            else:
+                found.add(name)
+
+
+def callers_of(graph: CallGraph, names: set[str]) -> set[str]:
+    """The functions (by name) that call one of `names`."""
+    out: set[str] = set()
+    for name in names:
+        out |= graph.callers.get(name, set())
     return out - {"!", "*"}
 
 
-def cli_only_names(facts: set[str]) -> set[str]:
+def cli_only_names(graph: CallGraph) -> set[str]:
     """The names that code serving nothing reaches (through calls by name) and serving code does not. Serving
     roots are callers at module or class level (`*`) and callers that nothing calls by name (entry points: a
     route, a test); a cycle of names (`prepare` awaits `prepare_environment`, which awaits `.prepare()`) is as
     reachable as its members."""
-    callees: dict[str, set[str]] = {}
-    called: set[str] = set()
-    for fact in facts:
-        name, _, caller = fact.partition("\0")
-        callees.setdefault(caller, set()).add(name)
-        called.add(name)
+    callees, called = graph.callees, graph.callers
     roots = [c for c in callees if c != "!" and (c == "*" or c not in called)]
     serving = _reach(roots, callees)
     return _reach(["!"], callees) - serving - {"!", "*"}

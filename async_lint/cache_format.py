@@ -129,16 +129,53 @@ def decode(data: Any) -> Any:
     cls = CLASSES.get(tag) if isinstance(tag, str) else None
     if cls is None:
         raise CorruptEntry(f"unknown tag {tag!r}")
-    fields = _decoders(cls)
-    if len(raw) != len(fields):
-        raise CorruptEntry(f"{tag}: {len(raw)} values for {len(fields)} fields")
-    values = {}
-    for (name, valid), item in zip(fields, raw):
-        value = item if type(item) in _PLAIN else decode(item)
-        if not valid(value):
-            raise CorruptEntry(f"{tag}.{name}: unexpected {type(value).__name__}")
-        values[name] = value
-    return cls(**values)
+    return _class_decoder(cls)(raw)
+
+
+# Checks of the field annotations that are one test, written into a class's decoder instead of a call.
+_INLINE = {"str": "isinstance({v}, str)", "int": "type({v}) is int", "bool": "type({v}) is bool",
+           "None": "{v} is None", "float": "type({v}) in (int, float)"}
+
+
+def _inline_check(node: ast.expr, var: str) -> str | None:
+    if isinstance(node, ast.Constant) and node.value is None:
+        return f"{var} is None"
+    if isinstance(node, ast.Name) and node.id in _INLINE:
+        return _INLINE[node.id].format(v=var)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        left, right = _inline_check(node.left, var), _inline_check(node.right, var)
+        return f"({left} or {right})" if left and right else None
+    return None
+
+
+@lru_cache(maxsize=None)
+def _class_decoder(cls: type) -> Callable[[list], Any]:
+    """The decoder of one result class's field list, generated once: unpack, decode what is not plain, check
+    each field against its annotation (inline when it is one test), build. A warm run decodes thousands of
+    findings and deferred questions; the generic loop (a dict, a validator call per field) was most of it."""
+    fields = _fields(cls)
+    # Positional arguments when the stored fields are exactly the constructor's, in order.
+    positional = [f.name for f in dataclasses.fields(cls) if f.init] == [f.name for f in fields]
+    names = [f"v{i}" for i in range(len(fields))]
+    namespace: dict[str, Any] = {"_cls": cls, "_decode": decode, "_PLAIN": _PLAIN, "CorruptEntry": CorruptEntry}
+    lines = ["def _decoder(raw):",
+             f"    if len(raw) != {len(fields)}:",
+             f"        raise CorruptEntry(f'{cls.__name__}: {{len(raw)}} values for {len(fields)} fields')",
+             f"    {', '.join(names)}, = raw"]
+    for var, f in zip(names, fields):
+        annotation = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", repr(f.type))
+        check = _inline_check(ast.parse(annotation, mode="eval").body, var)
+        if check is None:
+            namespace[f"_valid_{var}"] = _checker(cls, f.name)
+            check = f"_valid_{var}({var})"
+        lines += [f"    if type({var}) not in _PLAIN:",
+                  f"        {var} = _decode({var})",
+                  f"    if not {check}:",
+                  f"        raise CorruptEntry(f'{cls.__name__}.{f.name}: unexpected {{type({var}).__name__}}')"]
+    arguments = names if positional else [f"{f.name}={var}" for var, f in zip(names, fields)]
+    lines.append(f"    return _cls({', '.join(arguments)})")
+    exec("\n".join(lines), namespace)  # the source is built from the result classes' own field names only
+    return namespace["_decoder"]
 
 
 def loads(text: str, only: frozenset[str] | None = None) -> Any:

@@ -6,7 +6,7 @@ import json
 import pickle
 import subprocess
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import pytest
@@ -266,3 +266,17 @@ def test_a_partial_decode_reads_only_the_fields_asked_for():
         loads(text.replace('"@":"ModuleSummary"', '"@":"Finding"', 1), frozenset({"summary"}))
     with pytest.raises(CorruptEntry):
         loads('{"@":"Report","v":[]}', frozenset({"summary"}))
+
+
+@pytest.mark.parametrize("field, bad", [("row", "1"), ("row", True), ("suggestion", 1), ("fix", "x"),
+                                        ("show_frame", 1), ("code", None)])
+def test_the_generated_decoder_checks_every_field_against_its_annotation(field, bad):
+    from async_lint.finding import Finding
+
+    finding = Finding("AL101", "m", "app.py", 1, 2, 3, 4, suggestion="s")
+    assert loads(dumps(finding)) == finding
+    data = json.loads(dumps(finding))
+    names = [f.name for f in fields(Finding)]
+    data["v"][names.index(field)] = bad
+    with pytest.raises(CorruptEntry, match=f"Finding.{field}: unexpected"):
+        loads(json.dumps(data))

@@ -8,17 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 
 def catalog_dir() -> Path:
     """The folder holding the catalog: inside the wheel, or `rules/` beside the package in a checkout."""
@@ -210,14 +203,6 @@ class Catalog:
         return self.factories.get(qualified)
 
 
-def _read_catalog_files(folder: Path) -> list[tuple[str, dict[str, Any]]]:
-    out = []
-    for path in sorted(folder.glob("*.toml")):
-        data = path.read_bytes()
-        out.append((path.name, tomllib.loads(data.decode("utf-8"))))
-    return out
-
-
 def _dedent(text: str) -> str:
     return text.strip("\n")
 
@@ -350,7 +335,9 @@ def user_blocking_texts(spec: dict[str, str]) -> tuple[str, str]:
 
 @lru_cache(maxsize=1)
 def _builtin_files() -> tuple[tuple[str, dict[str, Any]], ...]:
-    return tuple(_read_catalog_files(catalog_dir()))
+    from async_lint.catalog_files import read_catalog_files  # parsed TOML, through a snapshot (see there)
+
+    return tuple(read_catalog_files(catalog_dir()))
 
 
 @lru_cache(maxsize=8)

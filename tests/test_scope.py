@@ -192,6 +192,7 @@ def preview_catalog(monkeypatch):
     """The built-in catalog with AL101 marked `preview = true` (no rule is preview yet)."""
     import async_lint.catalog as catalog_module
     import async_lint.cli as cli_module
+    import async_lint.cli_commands as commands_module
     import async_lint.config as config_module
 
     files = []
@@ -202,6 +203,7 @@ def preview_catalog(monkeypatch):
     monkeypatch.setattr(config_module, "load_catalog", lambda extra=None, **_: catalog)
     monkeypatch.setattr(catalog_module, "load_catalog", lambda extra=None, **_: catalog)
     monkeypatch.setattr(cli_module, "load_catalog", lambda extra=None, **_: catalog)
+    monkeypatch.setattr(commands_module, "load_catalog", lambda extra=None, **_: catalog)  # `rules`, `rule`
     return catalog
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import re
-import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, TextIO
-from urllib.parse import quote
 
 from async_lint import __version__
 from async_lint.catalog import Catalog, RuleDoc
@@ -19,6 +18,8 @@ from async_lint.paths import display_path
 from async_lint.source import SourceError, decode
 
 if TYPE_CHECKING:  # rich's Console or console.PlainConsole: rich is imported only for a terminal
+    import xml.etree.ElementTree as ET
+
     Console = Any
 
 FORMATS = ("full", "concise", "json", "github", "sarif", "junit")
@@ -206,6 +207,8 @@ def _sarif_artifact(path: str) -> dict:
         rel = absolute.relative_to(Path.cwd())
     except ValueError:
         return {"uri": absolute.as_uri()}
+    from urllib.parse import quote  # only SARIF output needs it (imports cost a run that prints none)
+
     return {"uri": quote(rel.as_posix()), "uriBaseId": SRCROOT}
 
 
@@ -272,17 +275,21 @@ def write_sarif(out: TextIO, findings: list[Finding], catalog: Catalog) -> None:
     out.write("\n")
 
 
-# Characters XML 1.0 cannot carry, even escaped.
-_XML_INVALID = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+@lru_cache(maxsize=1)
+def _xml_invalid() -> re.Pattern:
+    """Characters XML 1.0 cannot carry, even escaped (compiled on first use: 7 ms, for JUnit output only)."""
+    return re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _xml_text(text: str) -> str:
-    return _XML_INVALID.sub("\ufffd", text)
+    return _xml_invalid().sub("\ufffd", text)
 
 
-def junit_tree(findings: list[Finding]) -> ET.Element:
+def junit_tree(findings: list[Finding]) -> "ET.Element":
     """One <testsuite> per file, one failing <testcase> per finding (AL002, a crash of async-lint, is an <error>).
     A clean run is one passing test case, so dashboards show a run rather than nothing."""
+    import xml.etree.ElementTree as ET  # JUnit output only
+
     root = ET.Element("testsuites", name="async-lint")
     by_file: dict[str, list[Finding]] = {}
     for f in findings:
@@ -312,6 +319,8 @@ def junit_tree(findings: list[Finding]) -> ET.Element:
 
 
 def write_junit(out: TextIO, findings: list[Finding]) -> None:
+    import xml.etree.ElementTree as ET
+
     tree = junit_tree(findings)
     ET.indent(tree)
     out.write('<?xml version="1.0" encoding="UTF-8"?>\n')

@@ -1,4 +1,5 @@
-"""Start-up cost: `--version` and a fully cached run import neither libcst, rich nor pathspec.
+"""Start-up cost: `--version` and a fully cached run import neither libcst, rich nor pathspec (nor xml, which
+only the JUnit output needs).
 
 Each case runs the CLI in a fresh interpreter (stdout a pipe, as in CI and pre-commit) and lists the heavy modules
 left in sys.modules when the command exits.
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ("libcst", "rich", "pathspec")
+HEAVY = ("libcst", "rich", "pathspec", "xml")
 
 _PROBE = textwrap.dedent("""
     import json, sys

@@ -16,8 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -137,6 +135,8 @@ class ResultCache:
             gitignore = self.folder / ".gitignore"
             if not gitignore.exists():
                 gitignore.write_text("# Automatically created by async-lint.\n*\n")
+            import tempfile  # only a run that changed something writes (tempfile imports random: 3 ms)
+
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".cache-", suffix=".tmp")
             text = json.dumps({"format": _FORMAT, "entries": entries}, separators=(",", ":"))  # one C call
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -174,6 +174,8 @@ def salt_for(settings, catalog_digest: str, packages: frozenset[str]) -> str:
 def clean(root: Path) -> bool:
     folder = root / CACHE_DIR
     if folder.is_dir():
+        import shutil
+
         shutil.rmtree(folder)
         return True
     return False

@@ -129,28 +129,33 @@ class ResultCache:
                    if os.path.exists(slot.rsplit("\0", 1)[0])}  # forget deleted files
         if len(entries) > MAX_ENTRIES:
             entries = dict(list(entries.items())[-MAX_ENTRIES:])
-        tmp = None
         try:
             self.folder.mkdir(exist_ok=True)
             gitignore = self.folder / ".gitignore"
             if not gitignore.exists():
                 gitignore.write_text("# Automatically created by async-lint.\n*\n")
-            import tempfile  # only a run that changed something writes (tempfile imports random: 3 ms)
-
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".cache-", suffix=".tmp")
             text = json.dumps({"format": _FORMAT, "entries": entries}, separators=(",", ":"))  # one C call
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(tmp, self.file)  # readers see the old file or the new one, never half of one
-            tmp = None
+            replace_with_text(self.file, text)
             for stale in self.folder.glob("v*"):
                 if stale != self.file and stale.suffix in (".pickle", ".json"):
                     stale.unlink(missing_ok=True)
         except OSError:
             pass  # a read-only checkout still lints; it just does not remember
-        finally:
-            if tmp is not None:
-                Path(tmp).unlink(missing_ok=True)
+
+
+def replace_with_text(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file renamed over it: readers see the old file or the new
+    one, never half of one, and a failure (OSError, raised) leaves no temporary file behind."""
+    import tempfile  # only a run that changed something writes (tempfile imports random: 3 ms)
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def code_fingerprint() -> str:

@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
+
 def catalog_dir() -> Path:
     """The folder holding the catalog: inside the wheel, or `rules/` beside the package in a checkout."""
     here = Path(__file__).resolve().parent

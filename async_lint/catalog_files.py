@@ -67,28 +67,21 @@ def _read_snapshot(path: Path, names: list[str]) -> list[tuple[str, dict[str, An
 
 
 def _write_snapshot(path: Path, parsed: list[tuple[str, dict[str, Any]]]) -> None:
+    data = [[name, values] for name, values in parsed]
     try:
-        text = json.dumps([[name, data] for name, data in parsed], separators=(",", ":"))
-        if json.loads(text) != [[name, data] for name, data in parsed]:
+        text = json.dumps(data, separators=(",", ":"))
+        if json.loads(text) != data:
             return  # a value JSON does not keep as it is (a TOML date): parse the TOML every time
     except (TypeError, ValueError):
         return
-    tmp = None
+    from async_lint.cache import replace_with_text
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        import tempfile
-
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".catalog-", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-        tmp = None
+        replace_with_text(path, text)
         _prune(path.parent, keep=path)
     except OSError:
         pass  # a read-only home: the TOML is parsed on every run, as before
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
 
 
 _KEPT = 8  # snapshots kept: a few installed versions (or edits of a checkout's catalog) side by side

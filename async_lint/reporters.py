@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from pathlib import Path
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, TextIO
 
 from async_lint import __version__
